@@ -1,0 +1,140 @@
+"""The scenario model: customers' subscriptions and ticket timelines to replay.
+
+These are plain immutable records; reading them from TOML/JSON/JSON Lines and validating
+them is the job of :mod:`tierwise.engine.scenario_io`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Iterator, Mapping
+
+from attrs import field, frozen
+
+from tierwise.engine.errors import SourceSpan
+from tierwise.engine.quantities import Money
+
+
+class EventKind(enum.Enum):
+    REPLIED = "replied"  # a vendor reply to the customer
+    WAITING = "waiting"  # the vendor waits on the customer (clock may pause)
+    CUSTOMER_REPLIED = "customer_replied"  # a customer message; ends a wait
+    PRIORITY_CHANGED = "priority_changed"
+    WORK = "work"  # a session of work, billable
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+
+
+@frozen
+class WorkSession:
+    kind: str  # remote, phone, email, on_site, development, ...
+    seconds: int
+    out_of_hours_requested: bool = False
+
+
+@frozen
+class Event:
+    at: dt.datetime  # always tz-aware
+    kind: EventKind
+    priority: str | None = None  # PRIORITY_CHANGED
+    work: WorkSession | None = None  # WORK
+    source: SourceSpan | None = field(default=None, eq=False)
+
+
+@frozen
+class Ticket:
+    id: str
+    customer: str
+    created: dt.datetime
+    priority: str | None = None
+    channel: str | None = None
+    category: str | None = None
+    contact_registered: bool = True
+    product_status: str | None = None  # ga, beta, alpha, preview...
+    express: bool = False
+    fields: Mapping[str, str] = field(factory=dict)
+    events: tuple[Event, ...] = ()
+    source: SourceSpan | None = field(default=None, eq=False)
+
+    def attributes(self, priority: str | None = None) -> dict[str, str]:
+        """The values conditions test, with an optional priority override."""
+        attrs: dict[str, str] = {f"field:{k}": v for k, v in self.fields.items()}
+        prio = priority if priority is not None else self.priority
+        for key, value in (
+            ("priority", prio),
+            ("channel", self.channel),
+            ("category", self.category),
+            ("product", self.product_status),
+        ):
+            if value is not None:
+                attrs[key] = value
+        attrs["contact"] = "registered" if self.contact_registered else "unregistered"
+        attrs["express"] = "yes" if self.express else "no"
+        return attrs
+
+
+@frozen
+class PlanChangeEvent:
+    at: dt.datetime
+    plan: str
+
+
+@frozen
+class PackPurchase:
+    pack: str  # a PackProduct name in the customer's plan
+    bought: dt.datetime
+    seconds: int | None = None  # override of the product's hours
+
+
+@frozen
+class Claim:
+    """A customer's claim for an aggregate credit of one period."""
+
+    at: dt.datetime
+    period: str  # "2026-03" for a month, "2026-Q1", "2026"
+    credit: str | None = None  # name of the AggregateCredit; None: all of that period
+
+
+@frozen
+class Subscription:
+    customer: str
+    plan: str
+    start: dt.datetime
+    end: dt.datetime | None = None
+    changes: tuple[PlanChangeEvent, ...] = ()
+    packs: tuple[PackPurchase, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    fee: Money | None = None  # the agreed fee, for negotiated or "from" plans
+    source: SourceSpan | None = field(default=None, eq=False)
+
+    def plan_at(self, instant: dt.datetime) -> str:
+        """The plan in force at an instant (changes apply from their own instant)."""
+        plan = self.plan
+        for change in self.changes:
+            if change.at <= instant:
+                plan = change.plan
+        return plan
+
+
+@frozen
+class ScenarioHeader:
+    """Everything but the tickets, which may be streamed."""
+
+    as_of: dt.datetime
+    subscriptions: Mapping[str, Subscription]  # by customer
+    name: str = ""
+    source: str = "<scenario>"
+
+
+@frozen
+class Scenario:
+    header: ScenarioHeader
+    tickets: tuple[Ticket, ...]
+
+    def iter_tickets(self) -> Iterator[Ticket]:
+        return iter(self.tickets)
+
+
+TicketStream = Iterable[Ticket]
