@@ -63,7 +63,8 @@ class Diagnostic:
                 else:
                     col = self.span.column
                 width = 1
-                if self.span.end_line == self.span.line and self.span.end_column >= self.span.column:
+                same_line = self.span.end_line == self.span.line
+                if same_line and self.span.end_column >= self.span.column:
                     width = max(1, self.span.end_column - self.span.column + 1)
                 width = min(width, max(1, len(text) - col + 1))
                 gutter = f"{self.span.line:>5} | "

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from attrs import field, frozen
-
 from tierwise.engine.errors import SourceSpan
 from tierwise.engine.quantities import Money, Percent, TargetTime
 
@@ -386,7 +385,7 @@ class Plan:
     span: SourceSpan = field(eq=False, order=False)
     parent: str | None = None
     fee: Fee | None = None  # None: free
-    vat: Percent = Percent(Decimal(0))
+    vat: Percent = field(factory=lambda: Percent(Decimal(0)))
     minimum_term_periods: int = 0
     plan_change: PlanChange = PlanChange.NEXT_PERIOD
     priorities: tuple[str, ...] = ()  # most urgent first; empty: any value allowed
