@@ -1,0 +1,1184 @@
+"""Charges (SPEC 3.3) and the ledger that turns a replayed scenario into invoices.
+
+The :class:`Ledger` is fed one ticket and its result at a time and keeps only what money
+needs: each work session as a small record (start, seconds, kind, a few attributes), each
+missed guarantee that earned a remedy, counts of allowance tickets, and running sums for
+aggregate credits. Everything that depends on the order of sessions or on whole periods
+(balances drawn "earliest expiry first, sessions in order of start", allowances "past the
+4th ticket", which aggregate tier fires) is settled in :meth:`Ledger.finish`, because a
+session in March may draw free hours earned by a breach of a ticket created later in March.
+See docs/money.md for every rule and every choice made where the SPEC is silent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from attrs import define, evolve, frozen
+from tierwise.engine.credits import (
+    PERIOD_KEY_FORMS,
+    TIME_CLOCKS,
+    AggregateBook,
+    AggregateKey,
+    AllowanceFn,
+    GroupStats,
+    IncidentGrant,
+    PeriodSpan,
+    RemedyValue,
+    TargetLike,
+    add_months,
+    claim_window,
+    evaluate_group,
+    find_claim,
+    incident_credit_for,
+    next_span,
+    normal_key,
+    parse_period_key,
+    period_span,
+    remedy_value,
+    status_name,
+)
+from tierwise.engine.errors import Diagnostic, ScenarioError, SourceSpan, did_you_mean
+from tierwise.engine.invoices import (
+    BalanceDraw,
+    CreditRecord,
+    CreditStatus,
+    Invoice,
+    InvoiceLine,
+    LineKind,
+    MoneyResult,
+    sum_money,
+)
+from tierwise.engine.model import (
+    ALWAYS_OPEN_NAME,
+    CalendarRule,
+    Catalog,
+    Overhead,
+    PackProduct,
+    Period,
+    Plan,
+    PlanChange,
+    RateRule,
+    RemedyKind,
+    Surcharge,
+)
+from tierwise.engine.precedence import applicable
+from tierwise.engine.quantities import Clock, Money, TargetTime, format_seconds
+from tierwise.engine.results import TicketResult
+from tierwise.engine.scenario import EventKind, ScenarioHeader, Subscription, Ticket
+
+UTC = dt.UTC
+HOUR = Decimal(3600)
+DAY = 24 * 3600
+#: Sorts after every real expiry: non-expiring balances are drawn last.
+NEVER = dt.datetime.max.replace(tzinfo=UTC)
+EXPRESS = "express"
+OUT_OF_HOURS = "out of hours"
+
+
+# --------------------------------------------------------------------------- calendars
+
+
+class CalendarLike(Protocol):
+    """What billing asks of a calendar (``tierwise.engine.calendars.BusinessCalendar``)."""
+
+    @property
+    def zone(self) -> ZoneInfo: ...
+
+    def open_intervals(
+        self, a: dt.datetime, b: dt.datetime
+    ) -> list[tuple[dt.datetime, dt.datetime]]: ...
+
+    def measured(self, a: dt.datetime, b: dt.datetime, clock: Clock) -> dt.timedelta: ...
+
+    def deadline(self, start: dt.datetime, allowance: TargetTime) -> dt.datetime: ...
+
+
+class CalendarSource(Protocol):
+    """Where calendars come from: the engine (default) or a test double."""
+
+    def from_rule(self, rule: CalendarRule) -> CalendarLike: ...
+
+    def always(self, zone: str = "UTC") -> CalendarLike: ...
+
+
+class _EngineCalendars:
+    """The default source: the memoised calendars of :mod:`tierwise.engine.calendars`."""
+
+    def from_rule(self, rule: CalendarRule) -> CalendarLike:
+        from tierwise.engine.calendars import calendar_for
+
+        return calendar_for(rule)
+
+    def always(self, zone: str = "UTC") -> CalendarLike:
+        from tierwise.engine.calendars import BusinessCalendar
+
+        return BusinessCalendar.always(zone)
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def round_up(seconds: int, increment: int) -> int:
+    """``seconds`` rounded up to a whole number of increments (no rounding for 0)."""
+    if increment <= 0 or seconds <= 0:
+        return max(seconds, 0)
+    return -(-seconds // increment) * increment
+
+
+@frozen
+class SessionPart:
+    """A piece of a session inside or outside support hours, with its own rounding."""
+
+    start: dt.datetime
+    end: dt.datetime
+    in_hours: bool
+    worked: int  # seconds of real work in this part
+    overhead: int  # added before rounding (only on the part in which the session ends)
+    increment: int
+    billable: int  # (worked + overhead) rounded up to the increment
+
+    def how(self, label: bool) -> str:
+        where = ("in hours " if self.in_hours else "out of hours ") if label else ""
+        text = where + format_seconds(self.worked)
+        if self.overhead:
+            text += f" + {format_seconds(self.overhead)} overhead"
+            text += f" = {format_seconds(self.worked + self.overhead)}"
+        if self.increment > 0 and self.billable:
+            count = self.billable // self.increment
+            text += f" → {count} × {format_seconds(self.increment)}"
+            text += f" = {format_seconds(self.billable)}"
+        return text
+
+
+def split_at_hours(start: dt.datetime, seconds: int,
+                   calendar: CalendarLike | None) -> list[tuple[dt.datetime, dt.datetime, bool]]:
+    """The session cut at the calendar's open-interval boundaries: (from, to, in hours)."""
+    end = start + dt.timedelta(seconds=seconds)
+    if calendar is None:
+        return [(start, end, True)]
+    if seconds == 0:
+        probe = calendar.open_intervals(start, start + dt.timedelta(seconds=1))
+        inside = bool(probe) and probe[0][0] <= start
+        return [(start, end, inside)]
+    parts: list[tuple[dt.datetime, dt.datetime, bool]] = []
+    cursor = start
+    for lo, hi in calendar.open_intervals(start, end):
+        lo, hi = max(lo, start), min(hi, end)
+        if hi <= lo:
+            continue
+        if lo > cursor:
+            parts.append((cursor, lo, False))
+        parts.append((lo, hi, True))
+        cursor = hi
+    if cursor < end:
+        parts.append((cursor, end, False))
+    return parts
+
+
+def billable_parts(start: dt.datetime, seconds: int, overhead: int, rate: RateRule,
+                   calendar: CalendarLike | None, split: bool) -> tuple[SessionPart, ...]:
+    """SPEC 3.3: duration + overhead rounded up; split in/out of hours when they differ."""
+    pieces = split_at_hours(start, seconds, calendar if split else None)
+    out: list[SessionPart] = []
+    for i, (lo, hi, inside) in enumerate(pieces):
+        worked = round((hi - lo).total_seconds())
+        if len(pieces) == 1:
+            worked = seconds
+        extra = overhead if i == len(pieces) - 1 else 0
+        increment = rate.increment_seconds
+        if not inside and rate.increment_out_of_hours_seconds is not None:
+            increment = rate.increment_out_of_hours_seconds
+        out.append(SessionPart(lo, hi, inside, worked, extra, increment,
+                               round_up(worked + extra, increment)))
+    return tuple(out)
+
+
+def select_rate(plan: Plan, kind: str, attributes: Mapping[str, str]) -> RateRule | None:
+    """The rate for a kind of work: the most specific matching rule, naming the kind first."""
+    candidates = [r for r in plan.rates if r.applies_to_kind(kind)]
+    candidates.sort(key=lambda r: 0 if kind in r.kinds else 1)
+    return applicable(candidates, attributes, plan.priorities)
+
+
+def select_overhead(plan: Plan, kind: str) -> Overhead | None:
+    """The overhead covering a kind: one naming the kind, else a catch-all."""
+    named = [o for o in plan.overheads if kind in o.kinds]
+    if named:
+        return named[0]
+    generic = [o for o in plan.overheads if not o.kinds]
+    return generic[0] if generic else None
+
+
+def select_surcharge(plan: Plan, name: str, attributes: Mapping[str, str]) -> Surcharge | None:
+    return applicable([s for s in plan.surcharges if s.name == name], attributes,
+                      plan.priorities)
+
+
+# --------------------------------------------------------------------------- balances
+
+
+@define
+class Balance:
+    """An hour balance: included hours of a period, a bought pack, or credited free hours."""
+
+    label: str
+    kinds: frozenset[str]  # empty: every kind
+    acquired: dt.datetime
+    expires: dt.datetime | None  # exclusive; None: never
+    left: int  # seconds, never negative
+    seq: int
+    rule: SourceSpan | None = None
+    pack: str | None = None
+
+    def covers(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
+
+    def available(self, at: dt.datetime) -> bool:
+        return self.left > 0 and self.acquired <= at and (self.expires is None or at < self.expires)
+
+    @property
+    def order(self) -> tuple[dt.datetime, dt.datetime, int]:
+        """SPEC 3.3: earliest expiry first, non-expiring last, ties by acquisition."""
+        return (self.expires or NEVER, self.acquired, self.seq)
+
+
+def draw(balances: Sequence[Balance], kind: str, at: dt.datetime,
+         seconds: int) -> tuple[list[tuple[Balance, int]], int]:
+    """Take up to ``seconds`` from the balances usable at ``at``; return draws and the rest."""
+    draws: list[tuple[Balance, int]] = []
+    usable = sorted((b for b in balances if b.covers(kind) and b.available(at)),
+                    key=lambda b: b.order)
+    rest = seconds
+    for bal in usable:
+        if rest <= 0:
+            break
+        take = min(bal.left, rest)
+        bal.left -= take
+        rest -= take
+        draws.append((bal, take))
+    return draws, rest
+
+
+# --------------------------------------------------------------------------- records
+
+
+@frozen
+class _Session:
+    ticket: str
+    start: dt.datetime
+    seconds: int
+    kind: str
+    express: bool
+    attributes: tuple[tuple[str, str], ...]
+    span: SourceSpan | None
+    seq: int
+
+
+@frozen
+class _AllowanceHit:
+    created: dt.datetime
+    ticket: str
+    seq: int
+
+
+@frozen
+class _Change:
+    effective: dt.datetime  # when rates, included hours... switch
+    at: dt.datetime  # when the customer made the change
+    plan: str
+    rule: PlanChange  # the change rule of the plan being left
+
+
+@define
+class _PendingCredit:
+    """Money a credit owes, waiting for the invoice it will show on."""
+
+    due: dt.datetime
+    seq: int
+    text: str
+    amount: Money
+    how: str
+    rule: SourceSpan | None
+    record: int  # index into the customer's credit records
+
+
+_Aggregate = tuple[AggregateKey, PeriodSpan, dict[str, GroupStats]]
+
+
+class _Customer:
+    """One subscription's billing state: cycle, periods, plan timeline and collected input."""
+
+    def __init__(self, sub: Subscription, catalog: Catalog, as_of: dt.datetime,
+                 zone_of: dict[str, ZoneInfo]) -> None:
+        self.sub = sub
+        plans = catalog.plans
+        first = plans[sub.plan]
+        self.currency = first.currency
+        self.period = first.fee.period if first.fee is not None else Period.MONTH
+        self.zone = zone_of[first.name]
+        changes = sorted(sub.changes, key=lambda c: c.at)
+        self.raw: list[tuple[dt.datetime, str]] = [(c.at, c.plan) for c in changes]
+        self.changes: list[_Change] = []
+        previous = sub.plan
+        for change in changes:
+            rule = plans[previous].plan_change
+            effective = change.at
+            if rule is PlanChange.NEXT_PERIOD:
+                span = period_span(change.at, self.period, self.zone)
+                effective = change.at if span.start == change.at else span.end
+            self.changes.append(_Change(effective, change.at, change.plan, rule))
+            previous = change.plan
+        self.periods: list[PeriodSpan] = []
+        last = as_of if sub.end is None else min(sub.end, as_of)
+        if last > sub.start:
+            span = period_span(sub.start, self.period, self.zone)
+            while span.start < last:
+                self.periods.append(span)
+                span = next_span(span, self.period, self.zone)
+        self.starts = [p.start for p in self.periods]
+        self.ended = sub.end is not None and sub.end <= as_of
+        self.sessions: list[_Session] = []
+        self.grants: list[IncidentGrant] = []
+        self.allowances: dict[tuple[str, int, str], list[_AllowanceHit]] = {}
+
+    def plan_at(self, instant: dt.datetime) -> str:
+        """The plan the customer had chosen at ``instant`` (fees: at a period's start)."""
+        plan = self.sub.plan
+        for at, name in self.raw:
+            if at <= instant:
+                plan = name
+        return plan
+
+    def effective_plan(self, instant: dt.datetime) -> str:
+        """The plan whose rates and hours apply at ``instant`` (next period / at once)."""
+        plan, best = self.sub.plan, None
+        for change in self.changes:
+            if change.effective <= instant and (best is None or change.effective >= best):
+                plan, best = change.plan, change.effective
+        return plan
+
+    def period_index(self, instant: dt.datetime) -> int | None:
+        """The billing period that contains ``instant`` (None outside the invoiced range)."""
+        i = bisect_right(self.starts, instant) - 1
+        if i < 0 or instant >= self.periods[i].end:
+            return None
+        return i
+
+    def first_invoice_from(self, instant: dt.datetime) -> int | None:
+        """The first billing period that starts at or after ``instant``."""
+        for i, start in enumerate(self.starts):
+            if start >= instant:
+                return i
+        return None
+
+
+# --------------------------------------------------------------------------- the ledger
+
+
+class Ledger:
+    """Streaming accumulator over one scenario: charges, balances, allowances, credits."""
+
+    def __init__(self, catalog: Catalog, header: ScenarioHeader, *,
+                 calendars: CalendarSource | None = None) -> None:
+        self.catalog = catalog
+        self.header = header
+        self.as_of = header.as_of
+        self._source: CalendarSource = calendars if calendars is not None else _EngineCalendars()
+        self._calendars: dict[str, CalendarLike | None] = {}
+        self._zone_of: dict[str, ZoneInfo] = {}
+        self._diagnostics: list[Diagnostic] = []
+        self._errors: list[Diagnostic] = []
+        self._warned: set[str] = set()
+        self._seq = 0
+        self._book = AggregateBook()
+        for plan in catalog.plans.values():
+            rule = catalog.calendars.get(plan.calendar)
+            self._zone_of[plan.name] = ZoneInfo(rule.zone) if rule is not None else ZoneInfo(
+                "UTC")
+        self._customers: dict[str, _Customer] = {}
+        errors: list[Diagnostic] = []
+        for name, sub in header.subscriptions.items():
+            found = self._check_subscription(name, sub)
+            errors.extend(found)
+            if not found:
+                self._customers[name] = _Customer(sub, catalog, self.as_of, self._zone_of)
+                self._check_stated_fee(name, sub)
+        if errors:
+            raise ScenarioError(errors)
+
+    # ----------------------------------------------------------------- validation
+
+    def _check_subscription(self, name: str, sub: Subscription) -> list[Diagnostic]:
+        """Everything wrong with a subscription's money terms, as located errors."""
+        errors: list[Diagnostic] = []
+        plans = self.catalog.plans
+        where = sub.source
+
+        def error(message: str, hint: str | None = None, expected: str | None = None) -> None:
+            errors.append(Diagnostic(message, span=where, hint=hint, expected=expected,
+                                     path=f"$.subscriptions.{name}"))
+
+        names = [sub.plan, *(c.plan for c in sub.changes)]
+        for plan_name in names:
+            if plan_name not in plans:
+                error(f"customer {name}: unknown plan '{plan_name}'",
+                      hint=did_you_mean(plan_name, plans))
+        if errors:
+            return errors
+        chosen = [plans[n] for n in names]
+        currency = chosen[0].currency
+        for plan in chosen[1:]:
+            if plan.currency != currency:
+                error(f"customer {name}: plan {plan.name} is priced in {plan.currency} but "
+                      f"the subscription started on {chosen[0].name} in {currency}",
+                      hint="one subscription is invoiced in one currency")
+        for plan in dict.fromkeys(chosen):
+            for what, price, rule_span in _prices(plan):
+                if price.currency != plan.currency:
+                    errors.append(Diagnostic(
+                        f"plan {plan.name}: {what} is priced in {price.currency} but the plan "
+                        f"is invoiced in {plan.currency}", span=rule_span,
+                        hint="every price of a plan must be in the plan's currency"))
+        for plan in chosen:
+            if plan.fee is not None and plan.fee.negotiated and sub.fee is None:
+                error(f"customer {name}: plan {plan.name} has a negotiated fee, but the "
+                      f"subscription does not state its fee",
+                      expected=f"fee = \"<amount> {plan.currency}\" in the subscription")
+        if sub.fee is not None and sub.fee.currency != currency:
+            error(f"customer {name}: the subscription's fee is in {sub.fee.currency} but plan "
+                  f"{chosen[0].name} is priced in {currency}")
+        if sub.end is not None and sub.end < sub.start:
+            error(f"customer {name}: the subscription ends before it starts")
+        for purchase in sub.packs:
+            plan = plans[self._plan_at_raw(sub, purchase.bought)]
+            product = _find_pack(plan, purchase.pack)
+            if product is None:
+                others = [p.name for n in names for p in plans[n].packs]
+                error(f"customer {name}: plan {plan.name} sells no pack '{purchase.pack}'",
+                      hint=did_you_mean(purchase.pack, others))
+            elif product.price is not None and product.price.currency != currency:
+                error(f"customer {name}: pack '{product.name}' is priced in "
+                      f"{product.price.currency} but plan {plan.name} is invoiced in {currency}",
+                      hint="a pack must be sold in the plan's currency")
+        credit_names = {c.name for n in names for c in plans[n].aggregate_credits}
+        for claim in sub.claims:
+            parsed = parse_period_key(claim.period)
+            if isinstance(parsed, str):
+                error(f"customer {name}: claim for unknown period '{claim.period}' ({parsed})",
+                      expected=PERIOD_KEY_FORMS)
+            if claim.credit is not None and claim.credit not in credit_names:
+                error(f"customer {name}: claim for unknown credit '{claim.credit}'",
+                      hint=did_you_mean(claim.credit, credit_names)
+                      or f"the plans' credits: {', '.join(sorted(credit_names)) or 'none'}")
+        return errors
+
+    def _check_stated_fee(self, name: str, sub: Subscription) -> None:
+        """A stated fee only replaces "from" and negotiated prices; say when it is unused."""
+        if sub.fee is None:
+            return
+        plans = [self.catalog.plans[n] for n in (sub.plan, *(c.plan for c in sub.changes))]
+        if not any(p.fee is not None and (p.fee.from_price or p.fee.negotiated) for p in plans):
+            self._warn(f"customer {name}: the subscription states a fee of {sub.fee}, but its "
+                       f"plans have fixed prices; the published fees are invoiced", sub.source)
+
+    @staticmethod
+    def _plan_at_raw(sub: Subscription, instant: dt.datetime) -> str:
+        plan = sub.plan
+        for change in sorted(sub.changes, key=lambda c: c.at):
+            if change.at <= instant:
+                plan = change.plan
+        return plan
+
+    # ----------------------------------------------------------------- helpers
+
+    def _warn(self, message: str, span: SourceSpan | None = None, *, once: str | None = None,
+              hint: str | None = None) -> None:
+        if once is not None:
+            if once in self._warned:
+                return
+            self._warned.add(once)
+        self._diagnostics.append(Diagnostic(message, span=span, severity="warning", hint=hint))
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def calendar(self, name: str, zone: str = "UTC") -> CalendarLike | None:
+        """The calendar named by a plan or target (None for an unknown name)."""
+        key = f"{name}@{zone}" if name == ALWAYS_OPEN_NAME else name
+        if key not in self._calendars:
+            rule = self.catalog.calendars.get(name)
+            if rule is not None:
+                self._calendars[key] = self._source.from_rule(rule)
+            elif name == ALWAYS_OPEN_NAME:
+                self._calendars[key] = self._source.always(zone)
+            else:
+                self._calendars[key] = None
+        return self._calendars[key]
+
+    def zone_of(self, plan: Plan) -> ZoneInfo:
+        """Billing periods are calendar periods in the plan calendar's zone (UTC for 24/7)."""
+        return self._zone_of[plan.name]
+
+    def _allowance_of(self, plan: Plan) -> AllowanceFn:
+        zone = str(self.zone_of(plan).key)
+
+        def allowance(target: TargetLike) -> Decimal:
+            if target.clock in TIME_CLOCKS:
+                return Decimal(target.allowance.seconds)
+            cal = self.calendar(target.calendar, zone)
+            if cal is None:
+                return Decimal(str((target.deadline - target.start).total_seconds()))
+            unpaused = cal.deadline(target.start, target.allowance)
+            return Decimal(str(cal.measured(target.start, unpaused, target.clock).total_seconds()))
+
+        return allowance
+
+    # ----------------------------------------------------------------- streaming
+
+    def add(self, ticket: Ticket, result: TicketResult) -> None:
+        """Collect one ticket's sessions, allowance hits, missed guarantees and aggregates."""
+        cust = self._customers.get(ticket.customer)
+        if cust is None:
+            if ticket.customer not in self.header.subscriptions:
+                self._warn(f"ticket {ticket.id}: customer {ticket.customer} has no "
+                           f"subscription; its work is not billed", ticket.source,
+                           once=f"nosub:{ticket.customer}")
+            return
+        self._collect_sessions(cust, ticket)
+        plan_name = result.plan or cust.effective_plan(ticket.created)
+        plan = self.catalog.plans.get(plan_name)
+        if plan is None:
+            return
+        if plan.currency != cust.currency:
+            self._warn(f"ticket {ticket.id}: plan {plan.name} is priced in {plan.currency}, "
+                       f"customer {ticket.customer} is invoiced in {cust.currency}; its "
+                       f"allowances and credits are left out", ticket.source,
+                       once=f"currency:{ticket.customer}:{plan.name}")
+            return
+        attributes = ticket.attributes(result.priority)
+        for index, rule in enumerate(plan.allowances):
+            if rule.condition.matches(attributes):
+                key = (plan.name, index, period_span(ticket.created, rule.period,
+                                                     self.zone_of(plan)).key)
+                cust.allowances.setdefault(key, []).append(
+                    _AllowanceHit(ticket.created, ticket.id, self._next_seq()))
+        for target in result.targets:
+            if status_name(target) != "BREACHED" or not target.guaranteed:
+                continue
+            credit = incident_credit_for(plan, target, attributes)
+            if credit is None:
+                continue
+            cust.grants.append(IncidentGrant(
+                ticket.customer, ticket.id, plan.name, target.metric, target.rule,
+                ticket.created, target.deadline, credit.remedy, credit.span, self._next_seq()))
+        if plan.aggregate_credits:
+            self._book.add(ticket.customer, plan, self.zone_of(plan), ticket.created,
+                           attributes, result.targets, self._allowance_of(plan))
+
+    def _collect_sessions(self, cust: _Customer, ticket: Ticket) -> None:
+        priority = ticket.priority
+        for event in ticket.events:
+            if event.kind is EventKind.PRIORITY_CHANGED and event.priority is not None:
+                priority = event.priority
+            if event.kind is not EventKind.WORK or event.work is None:
+                continue
+            work = event.work
+            span = event.source or ticket.source
+            if work.seconds < 0:
+                self._errors.append(Diagnostic(
+                    f"ticket {ticket.id}: work session at {event.at.isoformat()} has a "
+                    f"negative duration ({format_seconds(work.seconds)})", span=span,
+                    expected="a duration of zero or more"))
+                continue
+            if work.seconds > DAY:
+                self._warn(f"ticket {ticket.id}: work session at {event.at.isoformat()} lasts "
+                           f"{format_seconds(work.seconds)} (over 24 h); billed as given", span)
+            attrs = ticket.attributes(priority)
+            cust.sessions.append(_Session(
+                ticket.id, event.at, work.seconds, work.kind, ticket.express,
+                tuple(sorted(attrs.items())), span, self._next_seq()))
+
+    # ----------------------------------------------------------------- settling
+
+    def finish(self) -> MoneyResult:
+        """Invoices per customer and period, credits with their status, and warnings."""
+        if self._errors:
+            raise ScenarioError([*self._errors, *self._diagnostics])
+        invoices: list[Invoice] = []
+        credits: list[CreditRecord] = []
+        aggregates: dict[str, list[_Aggregate]] = {}
+        for key, span, groups in self._book.items():
+            aggregates.setdefault(key.customer, []).append((key, span, groups))
+        for name in sorted(self._customers):
+            settled = _Settlement(self, self._customers[name], aggregates.get(name, []))
+            inv, cred = settled.run()
+            invoices.extend(inv)
+            credits.extend(cred)
+        return MoneyResult(tuple(invoices), tuple(credits), tuple(self._diagnostics))
+
+
+# --------------------------------------------------------------------------- settlement
+
+
+class _Settlement:
+    """Settles one customer: fees, aggregates, balances, sessions, allowances, credits."""
+
+    def __init__(self, ledger: Ledger, cust: _Customer,
+                 aggregates: Sequence[_Aggregate]) -> None:
+        self.ledger = ledger
+        self.cust = cust
+        self.plans = ledger.catalog.plans
+        self.aggregates = aggregates
+        self.lines: list[list[InvoiceLine]] = [[] for _ in cust.periods]
+        self.fees: list[Money] = [Money.zero(cust.currency) for _ in cust.periods]
+        self.records: list[CreditRecord] = []
+        self.pending: list[_PendingCredit] = []
+        self.balances: list[Balance] = []
+        self.suppressing: list[PeriodSpan] = []
+        self.name = cust.sub.customer
+
+    def run(self) -> tuple[list[Invoice], list[CreditRecord]]:
+        self._fees()
+        self._minimum_term()
+        self._aggregate_credits()
+        self._incident_credits()
+        self._included_hours()
+        self._packs()
+        self._sessions()
+        self._allowances()
+        invoices = self._apply_credits()
+        return invoices, self.records
+
+    # ----------------------------------------------------------------- fees
+
+    def _fee_of(self, plan: Plan) -> tuple[Money, str, tuple[str, ...]]:
+        """A plan's fee per billing period of this customer, how it was set, and flags."""
+        sub, cust = self.cust.sub, self.cust
+        fee = plan.fee
+        if fee is None:
+            return Money.zero(plan.currency), "free plan", ("free",)
+        flags: tuple[str, ...] = ()
+        if fee.negotiated:
+            assert sub.fee is not None  # checked up front
+            amount, how = sub.fee, f"negotiated fee {sub.fee} per {fee.period.value}"
+        elif fee.from_price and sub.fee is not None:
+            amount, how = sub.fee, f"agreed fee {sub.fee} (published from {fee.amount})"
+            flags = ("agreed fee",)
+        elif fee.from_price:
+            assert fee.amount is not None
+            amount, how = fee.amount, f"from {fee.amount} per {fee.period.value} (stated base)"
+            flags = ("from price",)
+        else:
+            assert fee.amount is not None
+            amount, how = fee.amount, f"{fee.amount} per {fee.period.value}"
+        if fee.period is not cust.period:
+            amount = amount.times(Decimal(cust.period.months) / Decimal(fee.period.months))
+            how += f", × {cust.period.months}/{fee.period.months} for a {cust.period.value}"
+            self.ledger._warn(
+                f"customer {self.name}: plan {plan.name} is billed per {fee.period.value} but "
+                f"the subscription's billing period is the {cust.period.value}; the fee is "
+                f"converted by months", fee.span, once=f"period:{self.name}:{plan.name}")
+        return amount, how, flags
+
+    def _fees(self) -> None:
+        cust = self.cust
+        for i, period in enumerate(cust.periods):
+            plan = self.plans[cust.plan_at(period.start)]
+            segments = self._prorated_segments(period, plan.name)
+            days_total = (period.end.date() - period.start.date()).days
+            for seg_plan_name, days in segments:
+                seg_plan = self.plans[seg_plan_name]
+                amount, how, flags = self._fee_of(seg_plan)
+                text = f"fee {seg_plan.title or seg_plan.name} {period.key}"
+                if len(segments) > 1:
+                    amount = amount.times(Decimal(days) / Decimal(days_total))
+                    how += f", prorated {days}/{days_total} days"
+                    text += f" ({days} of {days_total} days)"
+                line = InvoiceLine(LineKind.FEE, text, amount.rounded(), how,
+                                   _span(seg_plan.fee.span if seg_plan.fee else seg_plan.span),
+                                   flags=flags)
+                self.lines[i].append(line)
+                self.fees[i] = self.fees[i] + line.amount
+
+    def _prorated_segments(self, period: PeriodSpan, start_plan: str) -> list[tuple[str, int]]:
+        """(plan, days) for a period holding prorated changes; one segment otherwise."""
+        days_total = (period.end.date() - period.start.date()).days
+        cuts: list[tuple[dt.date, str]] = []
+        for change in self.cust.changes:
+            if change.rule is PlanChange.PRORATED and period.start < change.at < period.end:
+                cuts.append((change.at.astimezone(self.cust.zone).date(), change.plan))
+        if not cuts:
+            return [(start_plan, days_total)]
+        out: list[tuple[str, int]] = []
+        day, plan = period.start.date(), start_plan
+        for cut_day, new_plan in cuts:
+            if cut_day > day:
+                out.append((plan, (cut_day - day).days))
+                day = cut_day
+            plan = new_plan
+        out.append((plan, (period.end.date() - day).days))
+        return out
+
+    def _minimum_term(self) -> None:
+        """Ending before the minimum term charges the remaining periods on the last invoice."""
+        cust = self.cust
+        if not cust.ended or not cust.periods:
+            return
+        last = len(cust.periods) - 1
+        plan_name = cust.plan_at(cust.periods[last].start)
+        plan = self.plans[plan_name]
+        if plan.minimum_term_periods <= 0:
+            return
+        served = 0
+        for period in reversed(cust.periods):
+            if cust.plan_at(period.start) != plan_name:
+                break
+            served += 1
+        remaining = plan.minimum_term_periods - served
+        if remaining <= 0:
+            return
+        amount, how, flags = self._fee_of(plan)
+        unit = cust.period.value
+        self.lines[last].append(InvoiceLine(
+            LineKind.MINIMUM_TERM, f"minimum term: {remaining} remaining periods",
+            amount.times(remaining).rounded(),
+            f"minimum term {plan.minimum_term_periods} {unit}s, {served} billed → "
+            f"{remaining} × {amount.rounded()} ({how})", _span(plan.span), flags=flags))
+
+    # ----------------------------------------------------------------- credits
+
+    def _credited_fee(self, span: PeriodSpan) -> Money:
+        """The fees of the billing periods that start within a credited period."""
+        total = Money.zero(self.cust.currency)
+        for period, fee in zip(self.cust.periods, self.fees, strict=True):
+            if span.start <= period.start < span.end:
+                total = total + fee
+        return total
+
+    def _due(self, due: dt.datetime) -> tuple[CreditStatus, str | None]:
+        index = self.cust.first_invoice_from(due)
+        if index is None:
+            return CreditStatus.OWED, None
+        return CreditStatus.APPLIED, self.cust.periods[index].key
+
+    def _aggregate_credits(self) -> None:
+        ledger, cust = self.ledger, self.cust
+        as_of = ledger.as_of
+        for key, span, groups in self.aggregates:
+            plan = self.plans[key.plan]
+            credit = plan.aggregate_credits[key.index]
+            fee = self._credited_fee(span)
+            outcomes = [evaluate_group(credit, g, s) for g, s in sorted(groups.items())]
+            fired = [o for o in outcomes if o.tier_index is not None]
+            if not fired:
+                continue
+            values: list[RemedyValue] = []
+            for o in fired:
+                assert o.tier_index is not None
+                values.append(remedy_value(credit.tiers[o.tier_index].remedy, fee))
+            money = sum_money((v.money for v in values if v.money is not None), cust.currency)
+            seconds = sum(v.seconds for v in values)
+            how = "; ".join(o.how for o in outcomes)
+            how += " → " + " + ".join(v.text for v in values)
+            uncapped: Money | None = None
+            capped = False
+            if credit.cap is not None:
+                cap = remedy_value(credit.cap, fee)
+                if cap.money is not None and money > cap.money:
+                    uncapped, money, capped = money, cap.money, True
+                    how += f"; capped at {cap.text}"
+                if credit.cap.kind is RemedyKind.FREE_HOURS and seconds > cap.seconds:
+                    seconds, capped = cap.seconds, True
+                    how += f"; capped at {cap.text}"
+            money = money.rounded()
+            if credit.sole_remedy:
+                self.suppressing.append(span)
+            claim_by: dt.date | None = None
+            claimed_at: dt.datetime | None = None
+            due = span.end
+            if span.end > as_of:
+                status, invoice = CreditStatus.PROVISIONAL, None
+                if credit.claim_window_days is not None:
+                    claim_by = claim_window(span, credit.claim_window_days)[1]
+            else:
+                status, invoice = CreditStatus.OWED, None
+                if credit.claim_window_days is not None:
+                    closes, claim_by = claim_window(span, credit.claim_window_days)
+                    claim = find_claim(cust.sub.claims, key.period, credit, span,
+                                       closes, as_of)
+                    if claim is None:
+                        status = CreditStatus.UNCLAIMED
+                    else:
+                        claimed_at = claim.at
+                        due = max(due, claim.at)
+                if status is not CreditStatus.UNCLAIMED:
+                    status, invoice = self._due(due)
+            record = CreditRecord(
+                self.name, credit.name, "aggregate", key.period, status,
+                amount=money, seconds=seconds, uncapped=uncapped, capped=capped,
+                claim_by=claim_by, claimed_at=claimed_at, invoice_period=invoice, how=how,
+                rule=_span(credit.span))
+            self.records.append(record)
+            if status in (CreditStatus.APPLIED, CreditStatus.OWED):
+                if money.amount > 0:
+                    self.pending.append(_PendingCredit(
+                        due, ledger._next_seq(), f"credit {credit.name} {key.period}",
+                        money, how, _span(credit.span), len(self.records) - 1))
+                if seconds > 0:
+                    self.balances.append(Balance(
+                        f"credited {format_seconds(seconds)} ({credit.name} {key.period})",
+                        frozenset(), due, None, seconds, ledger._next_seq(), _span(credit.span)))
+
+    def _incident_credits(self) -> None:
+        ledger, cust = self.ledger, self.cust
+        for grant in sorted(cust.grants, key=lambda g: (g.breached_at, g.seq)):
+            index = cust.period_index(grant.created)
+            period_key = (cust.periods[index].key if index is not None
+                          else period_span(grant.created, cust.period, cust.zone).key)
+            what = f"missed {grant.metric.value} guarantee on {grant.ticket} ({grant.target})"
+            if any(s.contains(grant.created) for s in self.suppressing):
+                self.records.append(CreditRecord(
+                    self.name, "missed guarantee", "incident", period_key,
+                    CreditStatus.SUPPRESSED, seconds=grant.remedy.seconds, ticket=grant.ticket,
+                    how=f"{what}: not granted, a sole-remedy credit fired for the period",
+                    rule=grant.rule))
+                continue
+            remedy = grant.remedy
+            if remedy.kind is RemedyKind.FREE_HOURS:
+                expires = None
+                if remedy.expires_after_months is not None:
+                    expires = add_months(grant.breached_at.astimezone(cust.zone),
+                                         remedy.expires_after_months)
+                self.balances.append(Balance(
+                    f"free {format_seconds(remedy.seconds)} for {grant.ticket}",
+                    frozenset(), grant.breached_at, expires, remedy.seconds,
+                    ledger._next_seq(), grant.rule))
+                self.records.append(CreditRecord(
+                    self.name, "missed guarantee", "incident", period_key,
+                    CreditStatus.APPLIED, seconds=remedy.seconds, ticket=grant.ticket,
+                    how=f"{what}: {format_seconds(remedy.seconds)} free hours from "
+                        f"{grant.breached_at.isoformat()}"
+                        + ("" if expires is None else f" until {expires.isoformat()}"),
+                    rule=grant.rule))
+                continue
+            fee = self.fees[index] if index is not None else Money.zero(cust.currency)
+            value = remedy_value(remedy, fee)
+            assert value.money is not None
+            money = value.money.rounded()
+            ends = (cust.periods[index].end if index is not None
+                    else period_span(grant.created, cust.period, cust.zone).end)
+            due = max(ends, grant.breached_at)
+            status, invoice = self._due(due)
+            if due > ledger.as_of:
+                status = CreditStatus.PROVISIONAL
+            how = f"{what}: {value.text}"
+            self.records.append(CreditRecord(
+                self.name, "missed guarantee", "incident", period_key, status, amount=money,
+                invoice_period=invoice, ticket=grant.ticket, how=how, rule=grant.rule))
+            if status in (CreditStatus.APPLIED, CreditStatus.OWED) and money.amount > 0:
+                self.pending.append(_PendingCredit(
+                    due, grant.seq, f"credit for {grant.ticket}", money, how, grant.rule,
+                    len(self.records) - 1))
+
+    # ----------------------------------------------------------------- balances
+
+    def _included_hours(self) -> None:
+        cust = self.cust
+        granted: set[tuple[int, str]] = set()
+        for period in cust.periods:
+            plan = self.plans[cust.effective_plan(period.start)]
+            for rule in plan.included_hours:
+                span = period_span(period.start, rule.period, cust.zone)
+                key = (id(rule), span.key)
+                if key in granted:
+                    continue
+                granted.add(key)
+                expiry = span
+                for _ in range(rule.rollover_periods):
+                    expiry = next_span(expiry, rule.period, cust.zone)
+                kinds = ", ".join(sorted(rule.kinds)) or "all work"
+                label = f"included {format_seconds(rule.seconds)} {span.key} ({kinds})"
+                if rule.rollover_periods:
+                    label += f", rolls over {rule.rollover_periods}"
+                self.balances.append(Balance(
+                    label, rule.kinds, max(span.start, cust.sub.start), expiry.end,
+                    rule.seconds, self.ledger._next_seq(), _span(rule.span)))
+
+    def _packs(self) -> None:
+        cust = self.cust
+        for purchase in sorted(cust.sub.packs, key=lambda p: p.bought):
+            plan = self.plans[cust.plan_at(purchase.bought)]
+            product = _find_pack(plan, purchase.pack)
+            assert product is not None  # checked up front
+            seconds = purchase.seconds if purchase.seconds is not None else product.seconds
+            expires = add_months(purchase.bought.astimezone(cust.zone), product.valid_months)
+            bought = purchase.bought.astimezone(cust.zone)
+            self.balances.append(Balance(
+                f"pack {product.name} {format_seconds(seconds)} bought {bought.date()}",
+                product.kinds, purchase.bought, expires, seconds, self.ledger._next_seq(),
+                _span(product.span), pack=product.name))
+            if product.price is None:
+                continue
+            index = cust.period_index(purchase.bought)
+            if index is None:
+                if cust.periods and purchase.bought < cust.periods[0].start:
+                    index = 0
+                else:
+                    self.ledger._warn(
+                        f"customer {self.name}: pack '{product.name}' bought "
+                        f"{purchase.bought.isoformat()} is outside the invoiced periods; "
+                        f"its price is not invoiced", cust.sub.source)
+                    continue
+            price = product.price
+            if purchase.seconds is not None and purchase.seconds != product.seconds:
+                price = price.times(Decimal(purchase.seconds) / Decimal(product.seconds))
+            self.lines[index].append(InvoiceLine(
+                LineKind.PACK, f"pack {product.name} ({format_seconds(seconds)})",
+                price.rounded(), f"{format_seconds(seconds)} valid {product.valid_months} "
+                f"month(s) from {bought.date()}, until {expires.date()}",
+                _span(product.span), at=purchase.bought))
+
+    # ----------------------------------------------------------------- sessions
+
+    def _sessions(self) -> None:
+        ledger, cust = self.ledger, self.cust
+        for session in sorted(cust.sessions, key=lambda s: (s.start, s.seq)):
+            index = cust.period_index(session.start)
+            if index is None:
+                ends = "" if cust.sub.end is None else str(cust.sub.end.date())
+                ledger._warn(
+                    f"ticket {session.ticket}: work session at {session.start.isoformat()} is "
+                    f"outside customer {self.name}'s invoiced periods (subscription "
+                    f"{cust.sub.start.date()}..{ends}, as_of {ledger.as_of.date()}); "
+                    f"not billed", session.span)
+                continue
+            self.lines[index].extend(self._bill(session))
+
+    def _bill(self, session: _Session) -> list[InvoiceLine]:
+        ledger, cust = self.ledger, self.cust
+        plan = self.plans[cust.effective_plan(session.start)]
+        attributes = dict(session.attributes)
+        local = session.start.astimezone(cust.zone)
+        title = f"{session.kind} {session.ticket} {local:%Y-%m-%d %H:%M}"
+        zero = Money.zero(cust.currency).rounded()
+        rate = select_rate(plan, session.kind, attributes)
+        if rate is None:
+            ledger._warn(f"plan {plan.name} has no rate for {session.kind} work (ticket "
+                         f"{session.ticket}); the session is not billed", session.span,
+                         hint=f"add e.g. 'rate {session.kind} ... per hour' or "
+                              f"'rate {session.kind} not billed'")
+            return [InvoiceLine(LineKind.WORK, title, zero, f"{format_seconds(session.seconds)}"
+                                f"; no rate for {session.kind} in plan {plan.name}",
+                                None, session.ticket, session.start, flags=("no rate",))]
+        if rate.price_per_hour is None:
+            return [InvoiceLine(LineKind.WORK, title, zero,
+                                f"{format_seconds(session.seconds)}, not billed and draws no "
+                                f"hours", _span(rate.span), session.ticket, session.start,
+                                flags=("not billed",))]
+        price = rate.price_per_hour
+        overhead_rule = select_overhead(plan, session.kind)
+        overhead = overhead_rule.seconds if overhead_rule is not None else 0
+        out_of_hours = select_surcharge(plan, OUT_OF_HOURS, attributes)
+        express = select_surcharge(plan, EXPRESS, attributes) if session.express else None
+        split = rate.increment_out_of_hours_seconds is not None or any(
+            s.name == OUT_OF_HOURS for s in plan.surcharges)
+        calendar = ledger.calendar(plan.calendar, str(cust.zone.key)) if split else None
+        parts = billable_parts(session.start, session.seconds, overhead, rate, calendar,
+                               split and calendar is not None)
+        labelled = len(parts) > 1 or (split and not parts[0].in_hours)
+        billable = sum(p.billable for p in parts)
+        lines: list[InvoiceLine] = []
+        rests: list[int] = []
+        for part in parts:
+            draws, rest = draw(self.balances, session.kind, session.start, part.billable)
+            rests.append(rest)
+            for bal, taken in draws:
+                lines.append(InvoiceLine(
+                    LineKind.DRAW, f"{bal.label}: {format_seconds(taken)} for {session.ticket}",
+                    zero, f"drew {format_seconds(taken)}, {format_seconds(bal.left)} left",
+                    bal.rule, session.ticket, session.start,
+                    draw=BalanceDraw(bal.label, taken, bal.left, bal.expires)))
+        charged = sum(rests)
+        if charged > 0:
+            self._warn_pack_later(session, plan)
+        amount = Decimal(0)
+        charged_by: dict[tuple[Decimal, str], int] = {}  # (multiplier, why) -> seconds
+        for part, rest in zip(parts, rests, strict=True):
+            if rest <= 0:
+                continue
+            factor = Decimal(1)
+            notes = []
+            if express is not None:
+                factor *= 1 + express.percent.fraction
+                notes.append(f"express {_signed(express.percent.value)}")
+            if not part.in_hours and out_of_hours is not None:
+                factor *= 1 + out_of_hours.percent.fraction
+                notes.append(f"out of hours {_signed(out_of_hours.percent.value)}")
+            amount += price.amount * Decimal(rest) / HOUR * factor
+            key = (factor, ", ".join(notes))
+            charged_by[key] = charged_by.get(key, 0) + rest
+        money_how: list[str] = []
+        for (factor, notes_text), rest in charged_by.items():
+            text = f"{format_seconds(rest)} at {price}/h"
+            if notes_text:
+                text += f" × {_plain(factor * 100)}% ({notes_text})"
+            money_how.append(text)
+        how = "; ".join(p.how(labelled) for p in parts)
+        if len(parts) > 1:
+            how += f"; billable {format_seconds(billable)}"
+        drawn = billable - charged
+        if drawn:
+            how += f"; {format_seconds(drawn)} from balances"
+        how += "; " + (" + ".join(money_how) if money_how else "nothing charged")
+        flags: tuple[str, ...] = ()
+        if express is not None:
+            flags += ("express",)
+        if any(not p.in_hours for p in parts) and split:
+            flags += ("out of hours",)
+        rule = _span(rate.span)
+        lines.append(InvoiceLine(LineKind.WORK, title, Money(amount, cust.currency).rounded(),
+                                 how, rule, session.ticket, session.start, flags=flags))
+        return lines
+
+    def _warn_pack_later(self, session: _Session, plan: Plan) -> None:
+        """Tell when a pack that covers the kind was bought only after the session."""
+        for bal in self.balances:
+            if bal.pack is not None and bal.covers(session.kind) and bal.acquired > session.start:
+                self.ledger._warn(
+                    f"ticket {session.ticket}: {session.kind} session at "
+                    f"{session.start.isoformat()} was charged: {bal.label} was bought later "
+                    f"({bal.acquired.isoformat()}) and cannot pay for earlier work",
+                    session.span)
+                return
+
+    # ----------------------------------------------------------------- allowances
+
+    def _allowances(self) -> None:
+        cust = self.cust
+        for (plan_name, index, key), hits in sorted(cust.allowances.items()):
+            rule = self.plans[plan_name].allowances[index]
+            for n, hit in enumerate(sorted(hits, key=lambda h: (h.created, h.seq)), start=1):
+                if n <= rule.count:
+                    continue
+                where = cust.period_index(hit.created)
+                if where is None:
+                    continue
+                self.lines[where].append(InvoiceLine(
+                    LineKind.ALLOWANCE, f"ticket {hit.ticket} ({rule.condition})",
+                    rule.fee_each.rounded(),
+                    f"ticket {n} of {key} {rule.condition}: {rule.count} free per "
+                    f"{rule.period.value}, then {rule.fee_each} each",
+                    _span(rule.span), hit.ticket, hit.created))
+
+    # ----------------------------------------------------------------- invoices
+
+    def _apply_credits(self) -> list[Invoice]:
+        """Put credits on the first invoice due; never below zero unless refunds are paid."""
+        cust = self.cust
+        zero = Money.zero(cust.currency).rounded()
+        by_period: dict[int, list[_PendingCredit]] = {}
+        applied_at: dict[int, str] = {}
+        for item in sorted(self.pending, key=lambda p: (p.due, p.seq)):
+            index = cust.first_invoice_from(item.due)
+            if index is not None:
+                by_period.setdefault(index, []).append(item)
+        carry = zero
+        invoices: list[Invoice] = []
+        for i, period in enumerate(cust.periods):
+            plan = self.plans[cust.plan_at(period.start)]
+            lines = self.lines[i]
+            room = sum_money((line.amount for line in lines), cust.currency)
+            paid_out = plan.refunds_paid_out
+            if carry.amount > 0:
+                take = carry if paid_out else min(carry, max(room, zero))
+                if take.amount > 0:
+                    lines.append(InvoiceLine(LineKind.CREDIT, "credit brought forward", -take,
+                                             f"{carry} carried from earlier invoices"))
+                    room = room - take
+                    carry = carry - take
+            for item in by_period.get(i, []):
+                take = item.amount if paid_out else min(item.amount, max(room, zero))
+                rest = item.amount - take
+                how = item.how
+                if rest.amount > 0:
+                    how += f"; {take} applied, {rest} carried forward"
+                lines.append(InvoiceLine(LineKind.CREDIT, item.text, -take, how, item.rule))
+                room = room - take
+                carry = carry + rest
+                applied_at.setdefault(item.record, period.key)
+            if carry.amount > 0:
+                lines.append(InvoiceLine(
+                    LineKind.CARRIED_FORWARD, f"credit carried forward: {carry}", zero,
+                    "credits exceed this invoice; the rest goes on the next one"))
+            invoices.append(Invoice(
+                self.name, plan.name, period.key, period.start, period.end, cust.currency,
+                tuple(lines), plan.vat, None, carry if carry.amount > 0 else None))
+        for index, key in applied_at.items():
+            self.records[index] = evolve(self.records[index], invoice_period=key)
+        return invoices
+
+
+def _find_pack(plan: Plan, name: str) -> PackProduct | None:
+    for product in plan.packs:
+        if product.name == name:
+            return product
+    return None
+
+
+def _span(span: SourceSpan | None) -> SourceSpan | None:
+    return span if span is not None and span.line > 0 else None
+
+
+def _signed(value: Decimal) -> str:
+    return f"+{_plain(value)}%" if value >= 0 else f"{_plain(value)}%"
+
+
+def _plain(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+__all__ = [
+    "Balance",
+    "CalendarLike",
+    "CalendarSource",
+    "Ledger",
+    "SessionPart",
+    "billable_parts",
+    "draw",
+    "normal_key",
+    "round_up",
+    "select_overhead",
+    "select_rate",
+    "select_surcharge",
+    "split_at_hours",
+]
+
+
+def _prices(plan: Plan) -> list[tuple[str, Money, SourceSpan | None]]:
+    """Every fixed price of a plan, to check currencies before any sum can fail."""
+    out: list[tuple[str, Money, SourceSpan | None]] = []
+    if plan.fee is not None and plan.fee.amount is not None:
+        out.append(("the fee", plan.fee.amount, plan.fee.span))
+    for rate in plan.rates:
+        if rate.price_per_hour is not None:
+            out.append(("a rate", rate.price_per_hour, rate.span))
+    for allowance in plan.allowances:
+        out.append(("an allowance fee", allowance.fee_each, allowance.span))
+    for credit in plan.incident_credits:
+        if credit.remedy.money is not None:
+            out.append(("a credit", credit.remedy.money, credit.span))
+    for aggregate in plan.aggregate_credits:
+        for tier in aggregate.tiers:
+            if tier.remedy.money is not None:
+                out.append((f"credit {aggregate.name}", tier.remedy.money, tier.span))
+        if aggregate.cap is not None and aggregate.cap.money is not None:
+            out.append((f"the cap of {aggregate.name}", aggregate.cap.money, aggregate.span))
+    return out

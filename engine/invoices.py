@@ -1,0 +1,273 @@
+"""What the money stage produces: invoices with explained lines, credits, diagnostics.
+
+Everything here is immutable and JSON-ready through ``to_dict()`` (Decimal amounts as
+strings, so no precision is lost and no float ever touches money). An invoice's net, VAT
+and gross are derived from its lines, so "net = sum of the rounded lines" holds by
+construction rather than by discipline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from attrs import field, frozen
+from tierwise.engine.errors import Diagnostic, SourceSpan
+from tierwise.engine.quantities import Money, Percent, format_seconds
+
+
+class LineKind(enum.Enum):
+    """What produced an invoice line."""
+
+    FEE = "fee"
+    MINIMUM_TERM = "minimum term"
+    WORK = "work"
+    DRAW = "balance draw"
+    PACK = "pack"
+    ALLOWANCE = "allowance"
+    CREDIT = "credit"
+    CARRIED_FORWARD = "carried forward"
+
+
+@frozen
+class BalanceDraw:
+    """Minutes taken from one hour balance for one session (an invoice line of 0 money)."""
+
+    balance: str  # e.g. "included 2h 2026-03"
+    seconds: int  # drawn
+    remaining_seconds: int  # left in that balance after the draw
+    expires: dt.datetime | None  # None: never
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "balance": self.balance,
+            "seconds": self.seconds,
+            "drawn": format_seconds(self.seconds),
+            "remaining_seconds": self.remaining_seconds,
+            "remaining": format_seconds(self.remaining_seconds),
+            "expires": None if self.expires is None else self.expires.isoformat(),
+        }
+
+
+@frozen
+class InvoiceLine:
+    """One explained line: the rule (file:line) that produced it and how it was computed."""
+
+    kind: LineKind
+    text: str
+    amount: Money  # already rounded half-up to the currency's minor unit
+    how: str = ""
+    rule: SourceSpan | None = None
+    ticket: str | None = None
+    at: dt.datetime | None = None
+    draw: BalanceDraw | None = None
+    flags: tuple[str, ...] = ()  # e.g. ("from price",)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.kind.value,
+            "text": self.text,
+            "amount": str(self.amount.amount),
+            "currency": self.amount.currency,
+            "how": self.how,
+            "rule": _span_text(self.rule),
+        }
+        if self.ticket is not None:
+            out["ticket"] = self.ticket
+        if self.at is not None:
+            out["at"] = self.at.isoformat()
+        if self.draw is not None:
+            out["draw"] = self.draw.to_dict()
+        if self.flags:
+            out["flags"] = list(self.flags)
+        return out
+
+
+@frozen
+class Invoice:
+    """One customer's invoice for one billing period (net, VAT and gross derive from lines)."""
+
+    customer: str
+    plan: str  # the plan in force at the period's start
+    period: str  # "2026-03", "2026-Q1" or "2026"
+    start: dt.datetime  # local midnight in the plan's zone
+    end: dt.datetime  # exclusive
+    currency: str
+    lines: tuple[InvoiceLine, ...]
+    vat_rate: Percent
+    vat_rule: SourceSpan | None = None
+    carried_forward: Money | None = None  # credit left over for later invoices
+
+    @property
+    def net(self) -> Money:
+        total = Money.zero(self.currency)
+        for line in self.lines:
+            total = total + line.amount
+        return total
+
+    @property
+    def vat(self) -> Money:
+        """VAT on the period's net total, rounded half-up (SPEC 3.3)."""
+        return self.vat_rate.of(self.net).rounded()
+
+    @property
+    def gross(self) -> Money:
+        return self.net + self.vat
+
+    def lines_of(self, kind: LineKind) -> tuple[InvoiceLine, ...]:
+        return tuple(line for line in self.lines if line.kind is kind)
+
+    def total_of(self, kind: LineKind) -> Money:
+        total = Money.zero(self.currency)
+        for line in self.lines_of(kind):
+            total = total + line.amount
+        return total
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "customer": self.customer,
+            "plan": self.plan,
+            "period": self.period,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "currency": self.currency,
+            "lines": [line.to_dict() for line in self.lines],
+            "net": str(self.net.amount),
+            "vat_rate": str(self.vat_rate.value),
+            "vat_rule": _span_text(self.vat_rule),
+            "vat": str(self.vat.amount),
+            "gross": str(self.gross.amount),
+            "carried_forward": (
+                None if self.carried_forward is None else str(self.carried_forward.amount)
+            ),
+        }
+
+
+class CreditStatus(enum.Enum):
+    """Where a credit stands at ``as_of``."""
+
+    APPLIED = "applied"  # on an invoice (money), or added to the balances (free hours)
+    OWED = "owed"  # granted, but the invoice that will show it is after as_of
+    UNCLAIMED = "eligible, unclaimed"  # needs a claim inside the window
+    PROVISIONAL = "provisional"  # the credited period has not ended at as_of
+    SUPPRESSED = "suppressed"  # a sole-remedy aggregate credit fired for the period
+
+
+@frozen
+class CreditRecord:
+    """One credit: a per-incident remedy or one aggregate credit of one period."""
+
+    customer: str
+    name: str  # the AggregateCredit's name, or "missed guarantee"
+    scope: str  # "incident" or "aggregate"
+    period: str  # the credited period
+    status: CreditStatus
+    amount: Money | None = None  # money value after the cap (None for free hours)
+    seconds: int = 0  # free hours granted
+    uncapped: Money | None = None  # before the cap, when a cap applied
+    capped: bool = False
+    claim_by: dt.date | None = None  # last day of the claim window
+    claimed_at: dt.datetime | None = None
+    invoice_period: str | None = None  # where it was (or will be) applied
+    ticket: str | None = None
+    how: str = ""
+    rule: SourceSpan | None = None
+
+    @property
+    def status_text(self) -> str:
+        """E.g. ``eligible, unclaimed, claim by 2026-04-30`` or ``applied, capped``; a running
+        period's credit also says by when to claim it."""
+        text = self.status.value
+        waiting = (CreditStatus.UNCLAIMED, CreditStatus.PROVISIONAL)
+        if self.status in waiting and self.claim_by is not None and self.claimed_at is None:
+            text += f", claim by {self.claim_by.isoformat()}"
+        if self.capped:
+            text += ", capped"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "customer": self.customer,
+            "name": self.name,
+            "scope": self.scope,
+            "period": self.period,
+            "status": self.status.value,
+            "status_text": self.status_text,
+            "amount": None if self.amount is None else str(self.amount.amount),
+            "currency": None if self.amount is None else self.amount.currency,
+            "seconds": self.seconds,
+            "uncapped": None if self.uncapped is None else str(self.uncapped.amount),
+            "capped": self.capped,
+            "claim_by": None if self.claim_by is None else self.claim_by.isoformat(),
+            "claimed_at": None if self.claimed_at is None else self.claimed_at.isoformat(),
+            "invoice_period": self.invoice_period,
+            "ticket": self.ticket,
+            "how": self.how,
+            "rule": _span_text(self.rule),
+        }
+
+
+@frozen
+class MoneyResult:
+    """Everything the money stage computed for one scenario."""
+
+    invoices: tuple[Invoice, ...]
+    credits: tuple[CreditRecord, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = field(factory=tuple)
+
+    def invoice(self, customer: str, period: str) -> Invoice:
+        """The invoice of one customer and period (KeyError when there is none)."""
+        for inv in self.invoices:
+            if inv.customer == customer and inv.period == period:
+                return inv
+        raise KeyError(f"no invoice for {customer} {period}")
+
+    def invoices_of(self, customer: str) -> tuple[Invoice, ...]:
+        return tuple(inv for inv in self.invoices if inv.customer == customer)
+
+    def credits_of(self, customer: str) -> tuple[CreditRecord, ...]:
+        return tuple(c for c in self.credits if c.customer == customer)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "warning")
+
+    def revenue(self) -> dict[str, Decimal]:
+        """Net invoiced per currency (credits included), for summaries."""
+        out: dict[str, Decimal] = {}
+        for inv in self.invoices:
+            out[inv.currency] = out.get(inv.currency, Decimal(0)) + inv.net.amount
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "invoices": [inv.to_dict() for inv in self.invoices],
+            "credits": [c.to_dict() for c in self.credits],
+            "warnings": [_diag_dict(d) for d in self.diagnostics],
+        }
+
+
+def _span_text(span: SourceSpan | None) -> str | None:
+    if span is None or span.line <= 0:
+        return None
+    return f"{span.file}:{span.line}"
+
+
+def _diag_dict(diag: Diagnostic) -> dict[str, Any]:
+    return {
+        "severity": diag.severity,
+        "message": diag.message,
+        "where": None if diag.span is None else str(diag.span),
+        "hint": diag.hint,
+    }
+
+
+def sum_money(amounts: Iterable[Money], currency: str) -> Money:
+    """The sum of amounts in one currency (zero for none)."""
+    total = Money.zero(currency)
+    for amount in amounts:
+        total = total + amount
+    return total
