@@ -158,7 +158,12 @@ class SessionPart:
 
 def split_at_hours(start: dt.datetime, seconds: int,
                    calendar: CalendarLike | None) -> list[tuple[dt.datetime, dt.datetime, bool]]:
-    """The session cut at the calendar's open-interval boundaries: (from, to, in hours)."""
+    """The session cut at the calendar's open-interval boundaries: (from, to, in hours).
+
+    Arithmetic is done in UTC: adding to or subtracting aware datetimes of one zone works
+    on wall time in Python, which is wrong across a DST change.
+    """
+    start = start.astimezone(UTC)
     end = start + dt.timedelta(seconds=seconds)
     if calendar is None:
         return [(start, end, True)]
@@ -169,7 +174,7 @@ def split_at_hours(start: dt.datetime, seconds: int,
     parts: list[tuple[dt.datetime, dt.datetime, bool]] = []
     cursor = start
     for lo, hi in calendar.open_intervals(start, end):
-        lo, hi = max(lo, start), min(hi, end)
+        lo, hi = max(lo.astimezone(UTC), start), min(hi.astimezone(UTC), end)
         if hi <= lo:
             continue
         if lo > cursor:

@@ -355,3 +355,15 @@ def test_rate_in_another_currency_is_an_error_and_an_unused_stated_fee_a_warning
     res = one_run("2026-03-31 00:00", [], fee=money("80 EUR"))
     assert amounts(res.invoice("acme", "2026-03"), LineKind.FEE) == ["100.00"]
     assert any("published fees are invoiced" in d.message for d in res.warnings)
+
+
+def test_session_across_a_dst_change_counts_real_time() -> None:
+    # Sunday 2026-03-29, Warsaw springs forward at 02:00 → 03:00. A 2h session from 01:30
+    # (24/7 calendar so it all counts in hours) ends at 04:30 local: 2h of real time, 2h
+    # billed at 60 EUR/h per 15min = 120.00 (not 1h or 3h).
+    cal = calendar_for(office("nights", start="00:00", end="00:00", days=range(7)))
+    rate = RateRule(frozenset(), money("60 EUR"), 15 * MIN, 30 * MIN)
+    parts = billable_parts(at("2026-03-29 01:30"), 2 * HOUR, 0, rate, cal, True)
+    assert sum(p.worked for p in parts) == 2 * HOUR
+    assert all(p.in_hours for p in parts)
+    assert sum(p.billable for p in parts) == 2 * HOUR
