@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import click
+
 from tierwise.engine.errors import Diagnostic
 
 EXIT_OK = 0

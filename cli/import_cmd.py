@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from tierwise.engine.errors import TierwiseError
 from tierwise.engine.importer import import_csv, load_mapping
 from tierwise.engine.scenario_io import ValueProblem, parse_timestamp, render_diagnostics

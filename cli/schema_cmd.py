@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import click
+
 from tierwise.engine import schemas
 from tierwise.engine.errors import did_you_mean
 

@@ -17,9 +17,10 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attrs import define, evolve, frozen
+
 from tierwise.engine.credits import (
     PERIOD_KEY_FORMS,
     TIME_CLOCKS,
@@ -43,7 +44,13 @@ from tierwise.engine.credits import (
     remedy_value,
     status_name,
 )
-from tierwise.engine.errors import Diagnostic, ScenarioError, SourceSpan, did_you_mean
+from tierwise.engine.errors import (
+    Diagnostic,
+    PlanError,
+    ScenarioError,
+    SourceSpan,
+    did_you_mean,
+)
 from tierwise.engine.invoices import (
     BalanceDraw,
     CreditRecord,
@@ -402,12 +409,19 @@ class Ledger:
         self._warned: set[str] = set()
         self._seq = 0
         self._book = AggregateBook()
+        errors: list[Diagnostic] = []
         for plan in catalog.plans.values():
             rule = catalog.calendars.get(plan.calendar)
-            self._zone_of[plan.name] = ZoneInfo(rule.zone) if rule is not None else ZoneInfo(
-                "UTC")
+            try:
+                self._zone_of[plan.name] = ZoneInfo(rule.zone if rule is not None else "UTC")
+            except (ZoneInfoNotFoundError, ValueError):
+                assert rule is not None
+                errors.append(Diagnostic(
+                    f"calendar {rule.name}: unknown time zone '{rule.zone}'", span=_span(rule.span),
+                    expected="an IANA zone such as Europe/Warsaw"))
+        if errors:
+            raise PlanError(errors)
         self._customers: dict[str, _Customer] = {}
-        errors: list[Diagnostic] = []
         for name, sub in header.subscriptions.items():
             found = self._check_subscription(name, sub)
             errors.extend(found)
@@ -647,6 +661,7 @@ class _Settlement:
         self.pending: list[_PendingCredit] = []
         self.balances: list[Balance] = []
         self.suppressing: list[PeriodSpan] = []
+        self.used_claims: set[int] = set()
         self.name = cust.sub.customer
 
     def run(self) -> tuple[list[Invoice], list[CreditRecord]]:
@@ -659,7 +674,20 @@ class _Settlement:
         self._sessions()
         self._allowances()
         invoices = self._apply_credits()
+        self._unused_claims()
         return invoices, self.records
+
+    def _unused_claims(self) -> None:
+        """A claim that matched no eligible credit is worth a word: maybe a wrong period."""
+        for claim in self.cust.sub.claims:
+            if id(claim) in self.used_claims:
+                continue
+            which = f" for credit {claim.credit}" if claim.credit else ""
+            self.ledger._warn(
+                f"customer {self.name}: the claim of {claim.at.isoformat()} for period "
+                f"{claim.period}{which} matches no eligible credit (none fired for that "
+                f"period, or the claim is outside its window); nothing is owed for it",
+                self.cust.sub.source)
 
     # ----------------------------------------------------------------- fees
 
@@ -821,6 +849,7 @@ class _Settlement:
                     if claim is None:
                         status = CreditStatus.UNCLAIMED
                     else:
+                        self.used_claims.add(id(claim))
                         claimed_at = claim.at
                         due = max(due, claim.at)
                 if status is not CreditStatus.UNCLAIMED:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from attrs import define, frozen
+
 from tierwise.engine.errors import SourceSpan
 from tierwise.engine.model import (
     AggregateCredit,

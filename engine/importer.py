@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attrs import define, field, frozen
+
 from tierwise.engine.errors import (
     Diagnostic,
     ScenarioError,
@@ -880,6 +881,17 @@ def import_csv(
                 )
             ) from None
         handle = stack.enter_context(csv_path.open("rb"))
+        head = handle.read(65536)
+        if b"\x00" in head:
+            nul = head.index(b"\x00")
+            raise ImportFailed(
+                Diagnostic(
+                    "this is a binary file (NUL bytes), not a CSV",
+                    SourceSpan(csv_file, head.count(b"\n", 0, nul) + 1, 1),
+                    hint="export the log as CSV text",
+                )
+            )
+        handle.seek(0)
         rows = _csv_rows(_text_lines(handle, mapping.encoding, csv_file), mapping, csv_file)
         header_row = next(rows, None)
         if header_row is None:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from attrs import field, frozen
+
 from tierwise.engine.errors import Diagnostic, SourceSpan
 from tierwise.engine.quantities import Money, Percent, format_seconds
 
@@ -242,8 +243,33 @@ class MoneyResult:
             out[inv.currency] = out.get(inv.currency, Decimal(0)) + inv.net.amount
         return out
 
+    def totals(self) -> dict[str, dict[str, str]]:
+        """Per currency: net, VAT, gross invoiced, credits applied and credits not yet paid
+        (owed, unclaimed, provisional), as strings — for summaries and ``compare``."""
+        out: dict[str, dict[str, Decimal]] = {}
+
+        def bucket(currency: str) -> dict[str, Decimal]:
+            zero = Decimal(0)
+            return out.setdefault(currency, {"net": zero, "vat": zero, "gross": zero,
+                                             "credits_applied": zero,
+                                             "credits_outstanding": zero})
+
+        for inv in self.invoices:
+            b = bucket(inv.currency)
+            b["net"] += inv.net.amount
+            b["vat"] += inv.vat.amount
+            b["gross"] += inv.gross.amount
+            b["credits_applied"] -= inv.total_of(LineKind.CREDIT).amount
+        outstanding = (CreditStatus.OWED, CreditStatus.UNCLAIMED, CreditStatus.PROVISIONAL)
+        for credit in self.credits:
+            if credit.amount is not None and credit.status in outstanding:
+                bucket(credit.amount.currency)["credits_outstanding"] += credit.amount.amount
+        return {cur: {k: str(Money(v, cur).rounded().amount) for k, v in b.items()}
+                for cur, b in sorted(out.items())}
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "totals": self.totals(),
             "invoices": [inv.to_dict() for inv in self.invoices],
             "credits": [c.to_dict() for c in self.credits],
             "warnings": [_diag_dict(d) for d in self.diagnostics],
@@ -271,3 +297,90 @@ def sum_money(amounts: Iterable[Money], currency: str) -> Money:
     for amount in amounts:
         total = total + amount
     return total
+
+
+# --------------------------------------------------------------------------- JSON Schemas
+# The shapes of ``Invoice.to_dict()`` and ``CreditRecord.to_dict()`` (draft 2020-12), for the
+# published result schema, which leaves invoice and credit items to the money stage.
+
+_DECIMAL: dict[str, Any] = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
+_NULLABLE_DECIMAL: dict[str, Any] = {"anyOf": [_DECIMAL, {"type": "null"}]}
+_RULE: dict[str, Any] = {"type": ["string", "null"], "description": "file:line of the rule"}
+_INSTANT: dict[str, Any] = {"type": "string", "format": "date-time"}
+
+LINE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["kind", "text", "amount", "currency", "how", "rule"],
+    "properties": {
+        "kind": {"enum": [k.value for k in LineKind]},
+        "text": {"type": "string"},
+        "amount": _DECIMAL,
+        "currency": {"type": "string"},
+        "how": {"type": "string"},
+        "rule": _RULE,
+        "ticket": {"type": "string"},
+        "at": _INSTANT,
+        "draw": {
+            "type": "object",
+            "required": ["balance", "seconds", "remaining_seconds", "expires"],
+            "properties": {
+                "balance": {"type": "string"},
+                "seconds": {"type": "integer", "minimum": 0},
+                "drawn": {"type": "string"},
+                "remaining_seconds": {"type": "integer", "minimum": 0},
+                "remaining": {"type": "string"},
+                "expires": {"anyOf": [_INSTANT, {"type": "null"}]},
+            },
+        },
+        "flags": {"type": "array", "items": {"type": "string"}},
+    },
+    "additionalProperties": False,
+}
+
+INVOICE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["customer", "plan", "period", "start", "end", "currency", "lines", "net",
+                 "vat_rate", "vat", "gross", "carried_forward"],
+    "properties": {
+        "customer": {"type": "string"},
+        "plan": {"type": "string"},
+        "period": {"type": "string", "pattern": r"^\d{4}(-\d{2}|-Q[1-4])?$"},
+        "start": _INSTANT,
+        "end": _INSTANT,
+        "currency": {"type": "string"},
+        "lines": {"type": "array", "items": LINE_SCHEMA},
+        "net": _DECIMAL,
+        "vat_rate": _DECIMAL,
+        "vat_rule": _RULE,
+        "vat": _DECIMAL,
+        "gross": _DECIMAL,
+        "carried_forward": _NULLABLE_DECIMAL,
+    },
+    "additionalProperties": False,
+}
+
+CREDIT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["customer", "name", "scope", "period", "status", "status_text", "amount",
+                 "seconds", "capped"],
+    "properties": {
+        "customer": {"type": "string"},
+        "name": {"type": "string"},
+        "scope": {"enum": ["incident", "aggregate"]},
+        "period": {"type": "string"},
+        "status": {"enum": [s.value for s in CreditStatus]},
+        "status_text": {"type": "string"},
+        "amount": _NULLABLE_DECIMAL,
+        "currency": {"type": ["string", "null"]},
+        "seconds": {"type": "integer", "minimum": 0},
+        "uncapped": _NULLABLE_DECIMAL,
+        "capped": {"type": "boolean"},
+        "claim_by": {"type": ["string", "null"], "format": "date"},
+        "claimed_at": {"anyOf": [_INSTANT, {"type": "null"}]},
+        "invoice_period": {"type": ["string", "null"]},
+        "ticket": {"type": ["string", "null"]},
+        "how": {"type": "string"},
+        "rule": _RULE,
+    },
+    "additionalProperties": False,
+}

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from attrs import field, frozen
+
 from tierwise.engine.errors import SourceSpan
 from tierwise.engine.model import Commitment, Metric
 from tierwise.engine.quantities import Clock, TargetTime, format_seconds

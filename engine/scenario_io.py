@@ -25,6 +25,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
+
 from tierwise.engine.errors import Diagnostic, ScenarioError, SourceSpan, did_you_mean
 from tierwise.engine.quantities import CURRENCY_ALIASES, Money, format_seconds
 from tierwise.engine.scenario import (
@@ -746,6 +747,11 @@ class _Report:
         raise ScenarioError(errors)
 
 
+def _hint(problem: ValueProblem) -> str | None:
+    """The problem's hint, unless it only repeats what the diagnostic's 'expected' says."""
+    return None if (problem.hint or "").startswith("expected ") else problem.hint
+
+
 def _position_key(d: Diagnostic) -> tuple[str, int, int]:
     span = d.span or SourceSpan.unknown()
     return (span.file, span.line, span.column)
@@ -805,7 +811,7 @@ class _Ctx:
         try:
             return parse_timestamp(value)
         except ValueProblem as exc:
-            self.error(exc.message, rel, expected=TIMESTAMP_EXPECTED, hint=exc.hint)
+            self.error(exc.message, rel, expected=TIMESTAMP_EXPECTED, hint=_hint(exc))
             return None
 
     def duration(self, value: Any, rel: Path_) -> int | None:
@@ -814,7 +820,7 @@ class _Ctx:
         try:
             return parse_duration(value)
         except ValueProblem as exc:
-            self.error(exc.message, rel, expected=DURATION_EXPECTED, hint=exc.hint)
+            self.error(exc.message, rel, expected=DURATION_EXPECTED, hint=_hint(exc))
             return None
 
     def money(self, value: Any, rel: Path_) -> Money | None:
@@ -823,7 +829,7 @@ class _Ctx:
         try:
             return parse_money(value)
         except ValueProblem as exc:
-            self.error(exc.message, rel, expected=MONEY_EXPECTED, hint=exc.hint)
+            self.error(exc.message, rel, expected=MONEY_EXPECTED, hint=_hint(exc))
             return None
 
 
@@ -936,7 +942,7 @@ def _schema_problems(err: ValidationError) -> list[Problem]:
             try:
                 parser(inst)
             except ValueProblem as exc:
-                return [(path, exc.message, expected, exc.hint, False)]
+                return [(path, exc.message, expected, _hint(exc), False)]
         if title == "name":
             return [(path, f"'{field}' must not be blank", "a name", None, False)]
         return [(path, f"'{inst}' is not a valid {title or field}", expected, None, False)]

@@ -16,10 +16,16 @@ import datetime as dt
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import pairwise
-from typing import Any, Protocol
+from typing import Protocol
 
 from tierwise.engine.calendars import BusinessCalendar, calendar_for
-from tierwise.engine.errors import Diagnostic, PlanError, ScenarioError, did_you_mean
+from tierwise.engine.errors import (
+    Diagnostic,
+    PlanError,
+    ScenarioError,
+    SourceSpan,
+    did_you_mean,
+)
 from tierwise.engine.model import (
     ALWAYS_OPEN_NAME,
     CalendarRule,
@@ -630,9 +636,9 @@ class _Trace:
         if status is Status.NOT_GUARANTEED:
             return target.reason or "not guaranteed"
         if target.stopped_at is not None:
-            on_time = target.stopped_at <= target.deadline
+            on_time = target.stopped_at <= target.deadline_utc
             verdict = "stopped by the deadline" if on_time else "stopped after the deadline"
-        elif target.deadline <= self.context.as_of:
+        elif target.deadline_utc <= self.context.as_of:
             verdict = "deadline passed before as_of"
         else:
             verdict = "deadline is after as_of"
@@ -656,7 +662,12 @@ class _TicketContext:
 
 
 class Simulator:
-    """Replays tickets of one scenario against one catalog of plans."""
+    """Replays tickets of one scenario against one catalog of plans.
+
+    ``calendars`` replaces the calendar engine (a test double, say); by default calendars
+    come from :func:`tierwise.engine.calendars.calendar_for`, compiled once per process.
+    Raises :class:`PlanError` when a plan names a calendar the catalog does not define.
+    """
 
     def __init__(self, catalog: Catalog, header: ScenarioHeader, *,
                  calendars: CalendarSource | None = None) -> None:
@@ -668,7 +679,7 @@ class Simulator:
         by_name: dict[str, BusinessCalendar] = {}
         always: dict[str, BusinessCalendar] = {}
 
-        def calendar(name: str, zone: str, plan: Plan, span: Any) -> BusinessCalendar:
+        def calendar(name: str, zone: str, plan: Plan, span: SourceSpan) -> BusinessCalendar:
             if name in catalog.calendars:
                 if name not in by_name:
                     by_name[name] = source.from_rule(catalog.calendars[name])
@@ -849,10 +860,13 @@ class Simulator:
 
         measured = cal.measured(start, end, clock) - paused if end > start else ZERO
 
+        # compare in UTC: two instants sharing a ZoneInfo compare by wall time, which is
+        # wrong inside the repeated hour of a DST change
+        deadline_utc = deadline.astimezone(UTC)
         if stop is not None:
-            index = 0 if stop <= deadline else 1
+            index = 0 if stop <= deadline_utc else 1
         else:
-            index = 1 if deadline <= as_of else 2
+            index = 1 if deadline_utc <= as_of else 2
         if info.guaranteed:
             if reason is None:
                 status = _GUARANTEED_STATUSES[index]

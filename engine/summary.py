@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from array import array
+from collections.abc import Sequence
 from typing import Any
 
 from tierwise.engine.model import Metric
@@ -62,20 +63,17 @@ class GroupStats:
 
     @property
     def mean_first_response(self) -> float | None:
-        values = self.first_response
-        return math.fsum(values) / len(values) if values else None
+        """Mean measured first response, in seconds of each target's own clock."""
+        return _mean(self.first_response)
 
     @property
     def p90_first_response(self) -> float | None:
-        """Nearest-rank p90: the smallest value with at least 90% of values at or below it."""
-        values = self.first_response
-        if not values:
-            return None
-        ordered = sorted(values)
-        return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
+        return _p90(self.first_response)
 
-    def to_dict(self) -> dict[str, Any]:
-        mean, p90 = self.mean_first_response, self.p90_first_response
+    def to_dict(self, first_response: Sequence[float] | None = None) -> dict[str, Any]:
+        """JSON-ready counters; ``first_response`` overrides the kept values (totals)."""
+        values = self.first_response if first_response is None else first_response
+        mean, p90 = _mean(values), _p90(values)
         rate = self.breach_rate
         return {
             "tickets": self.tickets,
@@ -84,11 +82,23 @@ class GroupStats:
             "guaranteed": {"met": self.met, "breached": self.breached, "pending": self.pending},
             "breach_rate": None if rate is None else round(rate, 6),
             "first_response": {
-                "count": len(self.first_response),
+                "count": len(values),
                 "mean": None if mean is None else duration_dict(_seconds(mean)),
                 "p90": None if p90 is None else duration_dict(_seconds(p90)),
             },
         }
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return math.fsum(values) / len(values) if values else None
+
+
+def _p90(values: Sequence[float]) -> float | None:
+    """Nearest-rank p90: the smallest value with at least 90% of the values at or below it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
 
 
 def _seconds(value: float) -> dt.timedelta:
@@ -125,11 +135,7 @@ class Summary:
             {"plan": plan, "priority": priority, **self.groups[(plan, priority)].to_dict()}
             for plan, priority in sorted(self.groups, key=order)
         ]
-        totals = self.totals
-        totals.first_response = array("d")
+        every = array("d")
         for group in self.groups.values():
-            totals.first_response.extend(group.first_response)
-        try:
-            return {"groups": groups, "totals": totals.to_dict()}
-        finally:
-            totals.first_response = array("d")
+            every.extend(group.first_response)
+        return {"groups": groups, "totals": self.totals.to_dict(every)}

@@ -52,7 +52,9 @@ TierwiseSnapshot = Callable[..., "SimulationResult"]
 
 
 @pytest.fixture
-def tierwise_snapshot(snapshot: SnapshotAssertion, request: pytest.FixtureRequest) -> TierwiseSnapshot:
+def tierwise_snapshot(
+    snapshot: SnapshotAssertion, request: pytest.FixtureRequest
+) -> TierwiseSnapshot:
     """Simulate plan file(s) against a scenario and compare the result with its snapshot.
 
     Paths are relative to pytest's rootdir; file names inside the snapshot are written

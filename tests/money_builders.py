@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from builders import WARSAW, at, office, span
+
 from tierwise.engine.billing import Ledger
 from tierwise.engine.invoices import MoneyResult
 from tierwise.engine.model import (

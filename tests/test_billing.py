@@ -22,6 +22,7 @@ from money_builders import (
     run,
     sub,
 )
+
 from tierwise.engine.billing import (
     Balance,
     Ledger,
@@ -367,3 +368,12 @@ def test_session_across_a_dst_change_counts_real_time() -> None:
     assert sum(p.worked for p in parts) == 2 * HOUR
     assert all(p.in_hours for p in parts)
     assert sum(p.billable for p in parts) == 2 * HOUR
+
+
+def test_unknown_zone_is_a_plan_error_not_a_traceback() -> None:
+    from tierwise.engine.errors import PlanError
+
+    cat = catalog(basic(), calendars=[office(zone="Europe/Atlantis")])
+    with pytest.raises(PlanError) as err:
+        Ledger(cat, header("2026-03-31 00:00", sub("acme", "STD", "2026-03-01 00:00")))
+    assert "unknown time zone 'Europe/Atlantis'" in str(err.value)

@@ -25,6 +25,7 @@ from money_builders import (
     support_credit,
     target_result,
 )
+
 from tierwise.engine.credits import (
     GroupStats,
     claim_window,
@@ -278,3 +279,39 @@ def test_running_period_with_a_claim_window_says_by_when_to_claim() -> None:
     (credit,) = res.credits_of("acme")
     assert credit.status_text == "provisional, claim by 2026-04-30"
     assert credit.to_dict()["status"] == "provisional"
+
+
+def test_claim_that_matches_nothing_is_a_warning() -> None:
+    # A yearly key for a monthly credit, and a claim for a month in which nothing fired.
+    p = std(aggregate_credits=(support_credit(),))
+    pairs = [resp(ticket("H1", "2026-03-02 09:00"), Status.MET, 1)]
+    res = go(p, "2026-06-01 00:00", pairs,
+             claims=(claim("2026-04-02 10:00", "2026"), claim("2026-04-02 10:00", "2026-03")))
+    messages = [d.message for d in res.warnings]
+    assert len([m for m in messages if "matches no eligible credit" in m]) == 2
+
+
+def test_totals_per_currency() -> None:
+    # high: 0 of 1 met → below 90% → 25% of 1,000 = 250 (under the 300 cap).
+    # March 1,000 + April 1,000 - 250 = 1,750 net; the credit is applied in April.
+    pairs = [resp(ticket("H1", "2026-03-02 09:00"), Status.BREACHED, 5)]
+    res = go(std(aggregate_credits=(attainment(),)), "2026-04-15 00:00", pairs)
+    assert res.totals() == {"EUR": {"net": "1750.00", "vat": "0.00", "gross": "1750.00",
+                                    "credits_applied": "250.00", "credits_outstanding": "0.00"}}
+
+
+def test_invoices_and_credits_match_their_published_schemas() -> None:
+    import json
+
+    import jsonschema
+
+    from tierwise.engine.invoices import CREDIT_SCHEMA, INVOICE_SCHEMA
+
+    # Carry-forward, incident credits, draws and free lines all in one result.
+    res = credit_bigger_than_invoice(False)
+    doc = json.loads(json.dumps(res.to_dict()))
+    for inv in doc["invoices"]:
+        jsonschema.validate(inv, INVOICE_SCHEMA)
+    for credit in doc["credits"]:
+        jsonschema.validate(credit, CREDIT_SCHEMA)
+    assert doc["credits"] and doc["invoices"]

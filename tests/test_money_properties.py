@@ -35,6 +35,7 @@ from money_builders import (
     sub,
     target_result,
 )
+
 from tierwise.engine.billing import Balance, billable_parts, draw
 from tierwise.engine.calendars import calendar_for
 from tierwise.engine.invoices import LineKind, MoneyResult

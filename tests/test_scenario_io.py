@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import tomllib
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,12 +16,14 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+
 from tierwise.cli.schema_cmd import schema_command
 from tierwise.engine.errors import Diagnostic, ScenarioError
 from tierwise.engine.quantities import Money
 from tierwise.engine.scenario import EventKind
 from tierwise.engine.scenario_io import (
     MAX_ERRORS,
+    SourceLocator,
     _fast_ticket_check,
     check_plans,
     header_to_record,
@@ -39,8 +43,8 @@ from tierwise.engine.scenario_io import (
 DATA = Path(__file__).parent / "data" / "scenarios"
 
 HEADER = (
-    '{"type": "header", "as_of": "2026-04-01T00:00:00+02:00", '
-    '"subscriptions": [{"customer": "acme", "plan": "STANDARD", "start": "2026-01-01T00:00:00+01:00"}]}'
+    '{"type": "header", "as_of": "2026-04-01T00:00:00+02:00", "subscriptions": '
+    '[{"customer": "acme", "plan": "STANDARD", "start": "2026-01-01T00:00:00+01:00"}]}'
 )
 
 
@@ -123,7 +127,12 @@ def test_parse_money(text: str, amount: str, currency: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "words"),
-    [("2000", "no currency"), ("€450 EUR", "twice"), ("1,80,0 EUR", "readable"), ("lots", "not an amount")],
+    [
+        ("2000", "no currency"),
+        ("€450 EUR", "twice"),
+        ("1,80,0 EUR", "readable"),
+        ("lots", "not an amount"),
+    ],
 )
 def test_parse_money_rejects(text: str, words: str) -> None:
     with pytest.raises(ValueError, match=words):
@@ -172,9 +181,49 @@ def test_toml_values_and_spans() -> None:
     assert t3.id == "3" and t3.express and not t3.contact_registered
     # spans point where each record and event was written ([[tickets.events]] tables too)
     assert t1.source is not None and t1.source.line == 20
-    assert t1.events[0].source is not None and (t1.events[0].source.line, t1.events[0].source.column) == (32, 3)
+    assert t1.events[0].source is not None and (
+        t1.events[0].source.line,
+        t1.events[0].source.column,
+    ) == (32, 3)
     assert t2.events[1].source is not None and t2.events[1].source.line == 51
     assert acme.source is not None and acme.source.line == 5
+
+
+def _leaves(
+    value: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    else:
+        yield path, value
+
+
+@pytest.mark.parametrize(
+    ("name", "syntax"), [("tricky.toml", "toml"), ("q1.toml", "toml"), ("q1.json", "json")]
+)
+def test_locator_finds_every_value(name: str, syntax: str) -> None:
+    text = (DATA / name).read_text(encoding="utf-8")
+    doc = tomllib.loads(text) if syntax == "toml" else json.loads(text)
+    locator = SourceLocator(name, text, syntax)
+    lines = text.splitlines()
+    for path, value in _leaves(doc):
+        assert path in locator.positions.values, path
+        span = locator.span(path)
+        written = lines[span.line - 1][span.column - 1 :]
+        if isinstance(value, str) and "\n" not in value and "'" not in written[:1]:
+            assert written.startswith(json.dumps(value, ensure_ascii=False)), (path, written)
+        elif isinstance(value, (bool, int)):
+            assert written.startswith(json.dumps(value)), (path, written)
+
+
+def test_tricky_toml_errors() -> None:
+    found = validate_scenario(DATA / "tricky.toml")
+    assert [(d.span.line, d.span.column) for d in found if d.span] == [(33, 12), (34, 86)]
+    assert found[1].message == "ticket 'T-2': 'x' is not a duration" and found[1].hint is None
 
 
 def test_open_scenario_streams_jsonl() -> None:
@@ -226,21 +275,44 @@ _valid_ticket["events"] = [
     {"at": "2026-01-05T10:00:00+01:00", "type": "replied"},
     {"at": "2026-01-05T10:30:00+01:00", "type": "work", "kind": "remote", "duration": "45min"},
     {"at": "2026-01-05T11:00:00+01:00", "type": "priority_changed", "priority": "low"},
-    {"at": "2026-01-05T12:00:00+01:00", "type": "work", "kind": "phone", "end": "2026-01-05T12:10:00Z"},
+    {
+        "at": "2026-01-05T12:00:00+01:00",
+        "type": "work",
+        "kind": "phone",
+        "end": "2026-01-05T12:10:00Z",
+    },
 ]
 _odd_values = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-2, 2),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.sampled_from(["", " ", "x", "45min", "1.5h", "2026-01-05T10:00:00", "2026-01-05T10:00:00Z", "work"]),
+    st.sampled_from(
+        ["", " ", "x", "45min", "1.5h", "2026-01-05T10:00:00", "2026-01-05T10:00:00Z", "work"]
+    ),
     st.sampled_from(["replied", "priority_changed", "ticket", "header"]),
     st.lists(st.integers(), max_size=1),
     st.dictionaries(st.sampled_from(["at", "type", "a"]), st.just("x"), max_size=2),
 )
 _keys = st.sampled_from(
-    ["id", "customer", "created", "priority", "type", "fields", "events", "express", "bogus", "note",
-     "at", "kind", "duration", "end", "out_of_hours_requested", "contact_registered"]
+    [
+        "id",
+        "customer",
+        "created",
+        "priority",
+        "type",
+        "fields",
+        "events",
+        "express",
+        "bogus",
+        "note",
+        "at",
+        "kind",
+        "duration",
+        "end",
+        "out_of_hours_requested",
+        "contact_registered",
+    ]
 )
 
 
@@ -259,7 +331,9 @@ def test_fast_check_never_accepts_what_jsonschema_rejects(
     record = copy.deepcopy(_valid_ticket)
     for where, key, value, delete in edits:
         events = record.get("events")
-        in_event = isinstance(events, list) and where < len(events) and isinstance(events[where], dict)
+        in_event = (
+            isinstance(events, list) and where < len(events) and isinstance(events[where], dict)
+        )
         target = events[where] if in_event else record
         if delete:
             target.pop(key, None)
@@ -358,7 +432,7 @@ def test_non_utf8_files(tmp_path: Path, name: str) -> None:
 
 def test_non_utf8_jsonl_line(tmp_path: Path) -> None:
     path = write(tmp_path, "s.jsonl", (HEADER + "\n").encode() + b'{"id": "Caf\xe9"}\n')
-    header, tickets = open_scenario(path)
+    _, tickets = open_scenario(path)
     with pytest.raises(ScenarioError) as info:
         next(tickets)
     d = info.value.diagnostics[0]
@@ -382,7 +456,9 @@ def test_duplicate_key_in_toml(tmp_path: Path) -> None:
 
 
 def test_invalid_json_position(tmp_path: Path) -> None:
-    d = one_error(write(tmp_path, "s.json", '{\n  "as_of": "2026-04-01T00:00:00+02:00",\n  "name": ,\n}'))
+    d = one_error(
+        write(tmp_path, "s.json", '{\n  "as_of": "2026-04-01T00:00:00+02:00",\n  "name": ,\n}')
+    )
     assert d.message.startswith("invalid JSON: ")
     assert d.span is not None and (d.span.line, d.span.column) == (3, 11)
 
@@ -411,7 +487,9 @@ def test_unknown_extension_missing_file_and_directory(tmp_path: Path) -> None:
 def test_json_errors_have_lines_and_paths(tmp_path: Path) -> None:
     doc = {
         "as_of": "2026-04-01T00:00:00+02:00",
-        "subscriptions": [{"customer": "acme", "plan": "STANDARD", "start": "2026-01-01T00:00:00+01:00"}],
+        "subscriptions": [
+            {"customer": "acme", "plan": "STANDARD", "start": "2026-01-01T00:00:00+01:00"}
+        ],
         "tickets": [
             {"id": "A", "customer": "acme", "created": "2026-01-05T09:00:00+01:00"},
             {"id": "B", "customer": "acme", "created": "2026-01-05T09:00:00+01:00", "priority": 3},
@@ -421,8 +499,11 @@ def test_json_errors_have_lines_and_paths(tmp_path: Path) -> None:
     d = one_error(path)
     assert d.path == "$.tickets[1].priority"
     assert d.message == "ticket 'B': 'priority' must be text, not a number"
-    assert d.span is not None and d.span.line == path.read_text().splitlines().index('      "priority": 3') + 1
-    assert d.hint == "quote it: priority = \"3\""
+    assert (
+        d.span is not None
+        and d.span.line == path.read_text().splitlines().index('      "priority": 3') + 1
+    )
+    assert d.hint == 'quote it: priority = "3"'
 
 
 def test_toml_native_naive_datetime(tmp_path: Path) -> None:
@@ -459,7 +540,10 @@ def test_work_needs_exactly_one_length(tmp_path: Path) -> None:
     lines = [
         HEADER,
         ticket_line("A", events=[json.loads(base + "}")]),
-        ticket_line("B", events=[json.loads(base + ', "duration": "1h", "end": "2026-01-05T11:00:00+01:00"}')]),
+        ticket_line(
+            "B",
+            events=[json.loads(base + ', "duration": "1h", "end": "2026-01-05T11:00:00+01:00"}')],
+        ),
     ]
     found = errors_of(write(tmp_path, "s.jsonl", "\n".join(lines)))
     assert [d.span.line if d.span else 0 for d in found] == [2, 3]
@@ -553,7 +637,7 @@ def test_jsonl_blank_lines_and_bom_are_fine(tmp_path: Path) -> None:
 
 def test_jsonl_stream_fails_at_the_bad_line(tmp_path: Path) -> None:
     lines = [HEADER, ticket_line("A"), ticket_line("B", priority=""), ticket_line("C")]
-    header, tickets = open_scenario(write(tmp_path, "s.jsonl", "\n".join(lines)))
+    _, tickets = open_scenario(write(tmp_path, "s.jsonl", "\n".join(lines)))
     assert next(tickets).id == "A"
     with pytest.raises(ScenarioError) as info:
         next(tickets)
@@ -563,9 +647,20 @@ def test_jsonl_stream_fails_at_the_bad_line(tmp_path: Path) -> None:
 
 
 def test_jsonl_load_reports_all_bad_lines(tmp_path: Path) -> None:
-    lines = [HEADER, ticket_line("A"), "{not json", ticket_line("B", customer="zed"), "[]", ticket_line("C")]
+    lines = [
+        HEADER,
+        ticket_line("A"),
+        "{not json",
+        ticket_line("B", customer="zed"),
+        "[]",
+        ticket_line("C"),
+    ]
     found = errors_of(write(tmp_path, "s.jsonl", "\n".join(lines)))
-    assert [(d.span.line, d.span.column) if d.span else None for d in found] == [(3, 2), (4, 43), (5, 1)]
+    assert [(d.span.line, d.span.column) if d.span else None for d in found] == [
+        (3, 2),
+        (4, 43),
+        (5, 1),
+    ]
     assert found[0].message.startswith("invalid JSON")
     assert "customer 'zed' has no subscription" in found[1].message
 
@@ -599,7 +694,10 @@ def test_check_plans() -> None:
     header = load_scenario(DATA / "q1.toml").header
     assert check_plans(header, {"STANDARD", "START", "EMAIL"}) == []
     found = check_plans(header, {"STANDARD", "STRAT", "MAIL"})
-    assert [d.path for d in found] == ["$.subscriptions[0].changes[0].plan", "$.subscriptions[1].plan"]
+    assert [d.path for d in found] == [
+        "$.subscriptions[0].changes[0].plan",
+        "$.subscriptions[1].plan",
+    ]
     assert found[0].hint == "did you mean 'STRAT'?"
     assert "unknown plan 'EMAIL'" in found[1].message and found[1].span is not None
     assert found[1].span.line == 15

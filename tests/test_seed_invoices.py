@@ -36,6 +36,7 @@ from money_builders import (
     support_credit,
     target_result,
 )
+
 from tierwise.engine.errors import ScenarioError
 from tierwise.engine.invoices import CreditStatus, Invoice, LineKind, MoneyResult
 from tierwise.engine.model import (
@@ -618,6 +619,7 @@ def test_promotino_support_credit_end_to_end_with_the_simulator() -> None:
     # 2 and 5 business hours (09:00-17:00 Berlin) against "response within 3 business
     # hours" → mean 3.5h > 3h → 450.00 credited on May's invoice (claimed Apr 10).
     from builders import replied, target
+
     from tierwise.engine.simulator import Simulator
 
     rule = target(Metric.FIRST_RESPONSE, business_hours(3), calendar="promotino",
@@ -643,3 +645,25 @@ def test_promotino_support_credit_end_to_end_with_the_simulator() -> None:
     (credit,) = money_result.credits
     assert credit.status is CreditStatus.APPLIED and credit.invoice_period == "2026-05"
     assert totals(money_result.invoice("acme", "2026-05")) == ("0.00", "0.00", "0.00")
+
+
+def test_seed_results_match_the_published_schemas() -> None:
+    # Draws with expiry dates, packs, express flags, prorated fees: every shape in one place.
+    import json
+
+    import jsonschema
+    from tierwise.engine.invoices import CREDIT_SCHEMA, INVOICE_SCHEMA
+
+    t = wp_ticket("T1", "2026-03-02 09:00", ("2026-03-03 10:00", 60), ("2026-03-04 17:40", 180))
+    miss = target_result(Metric.FIRST_RESPONSE, Status.BREACHED, start=t.created,
+                         measured_s=30 * HOUR, allowance=real_hours(29), calendar="webplug")
+    packs = (PackPurchase("monthly", lis("2026-03-05 10:00")),)
+    res = webplug_run("2026-04-30 00:00", [sub("acme", "STANDARD", "2026-03-01 00:00",
+                                               zone=LISBON, packs=packs)],
+                      [(t, result(t, "STANDARD", miss))])
+    doc = json.loads(json.dumps(res.to_dict()))
+    assert any("draw" in line for inv in doc["invoices"] for line in inv["lines"])
+    for inv in doc["invoices"]:
+        jsonschema.validate(inv, INVOICE_SCHEMA)
+    for credit in doc["credits"]:
+        jsonschema.validate(credit, CREDIT_SCHEMA)

@@ -41,6 +41,7 @@ from builders import (
     waiting,
     work,
 )
+
 from tierwise.engine.errors import PlanError, ScenarioError
 from tierwise.engine.model import Catalog, Commitment, Metric, Plan, PlanChange
 from tierwise.engine.quantities import TargetTime
@@ -668,6 +669,22 @@ class TestRealCalendars:
                  make_ticket("T1", "2026-10-25 00:00"))
         assert r.deadline == at("2026-10-25T03:00+01:00")
         assert r.measured == 7 * H  # the whole window, so far
+
+    def test_a_reply_in_the_repeated_hour_is_compared_as_an_instant(self) -> None:
+        # 2 business hours from Sun 25 Oct 00:30 +02:00 (22:30Z) = 02:30 +02:00 (00:30Z).
+        # The reply at 02:15 in the *second* 02:00-03:00 (+01:00, 01:15Z) is 45 min late,
+        # although its wall time is earlier than the deadline's.
+        night = office("night", start="00:00", end="06:00", days=[6])
+        plan = make_plan(calendar="night",
+                         targets=[target(RESPONSE, business_hours(2), calendar="night")])
+        reply = at("2026-10-25 02:15").replace(fold=1)
+        assert reply.utcoffset() == H
+        r = only(make_catalog(plan, calendars=[night]), "2026-10-26 12:00",
+                 make_ticket("T1", "2026-10-25 00:30", replied(reply)))
+        # (an instant in the repeated hour never == one in another zone: compare in UTC)
+        assert r.deadline_utc == at("2026-10-25T00:30+00:00")
+        assert r.deadline.utcoffset() == 2 * H
+        assert (r.status, r.measured) == (Status.BREACHED, 2.75 * H)
 
     def test_calendar_days_keep_the_wall_time_across_dst(self) -> None:
         # 1 calendar day from Sat 28 Mar 12:00 +01:00 = Sun 29 Mar 12:00 +02:00 (23h real).

@@ -17,6 +17,7 @@ from builders import (
     span,
     target,
 )
+
 from tierwise.engine.model import Commitment, Metric
 from tierwise.engine.quantities import Clock
 from tierwise.engine.results import Status, TargetResult, TicketResult, result_schema

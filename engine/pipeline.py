@@ -1,0 +1,152 @@
+"""One pass over a scenario: tickets -> simulator -> summary, money ledger, queue.
+
+This is the single place where the stages meet, so the CLI, the pytest plugin, ``compare``
+and ``sweep`` all compute exactly the same thing. The tickets are streamed: with
+``keep_tickets=False`` memory stays flat however long the history is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from attrs import field, frozen
+
+from tierwise.engine.billing import Ledger
+from tierwise.engine.errors import Diagnostic, ScenarioError
+from tierwise.engine.invoices import MoneyResult
+from tierwise.engine.model import Catalog
+from tierwise.engine.results import Status, TicketResult
+from tierwise.engine.scenario import ScenarioHeader, Ticket
+from tierwise.engine.simulator import Simulator
+from tierwise.engine.summary import Summary
+
+ProgressSink = Callable[[int], None]
+
+#: How often (in tickets) the progress callback is called.
+PROGRESS_EVERY = 1000
+
+
+@frozen
+class QueueEntry:
+    """An open ticket waiting at ``as_of``, for plans that serve by earliest deadline."""
+
+    ticket_id: str
+    customer: str
+    plan: str
+    deadline: dt.datetime
+    metric: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ticket": self.ticket_id,
+            "customer": self.customer,
+            "plan": self.plan,
+            "metric": self.metric,
+            "deadline": self.deadline.isoformat(),
+        }
+
+
+@frozen
+class SimulationResult:
+    """Everything one replay produced."""
+
+    scenario: str
+    as_of: dt.datetime
+    plan_files: tuple[str, ...]
+    tickets: tuple[TicketResult, ...]
+    ticket_count: int
+    summary: dict[str, Any]
+    money: MoneyResult
+    queue: tuple[QueueEntry, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = field(factory=tuple)
+
+
+def _queue_entry(result: TicketResult, catalog: Catalog) -> QueueEntry | None:
+    """The earliest pending deadline of a ticket whose plan serves by deadline."""
+    if result.plan is None or not catalog.plans[result.plan].queue_earliest_deadline_first:
+        return None
+    pending = [t for t in result.targets
+               if t.status in (Status.PENDING, Status.OBJECTIVE_PENDING)]
+    if not pending:
+        return None
+    first = min(pending, key=lambda t: t.deadline)
+    return QueueEntry(result.ticket_id, result.customer, result.plan, first.deadline,
+                      first.metric.value)
+
+
+def simulate(
+    catalog: Catalog,
+    header: ScenarioHeader,
+    tickets: Iterable[Ticket],
+    *,
+    plan_files: Sequence[str] = (),
+    keep_tickets: bool = True,
+    on_progress: ProgressSink | None = None,
+    warnings: Sequence[Diagnostic] = (),
+) -> SimulationResult:
+    """Replay the tickets once, feeding every stage as each ticket's result is known."""
+    from tierwise.engine.scenario_io import check_plans
+
+    unknown = check_plans(header, set(catalog.plans))
+    if unknown:
+        raise ScenarioError(unknown)
+    simulator = Simulator(catalog, header)
+    summary = Summary()
+    ledger = Ledger(catalog, header)
+    kept: list[TicketResult] = []
+    queue: list[QueueEntry] = []
+    count = 0
+    for ticket in tickets:
+        result = simulator.simulate_ticket(ticket)
+        summary.add(result)
+        ledger.add(ticket, result)
+        entry = _queue_entry(result, catalog)
+        if entry is not None:
+            queue.append(entry)
+        if keep_tickets:
+            kept.append(result)
+        count += 1
+        if on_progress is not None and count % PROGRESS_EVERY == 0:
+            on_progress(count)
+    if on_progress is not None:
+        on_progress(count)
+    money = ledger.finish()
+    queue.sort(key=lambda e: (e.deadline, e.ticket_id))
+    return SimulationResult(
+        scenario=header.name or header.source,
+        as_of=header.as_of,
+        plan_files=tuple(plan_files),
+        tickets=tuple(kept),
+        ticket_count=count,
+        summary=summary.to_dict(),
+        money=money,
+        queue=tuple(queue),
+        diagnostics=tuple(warnings) + tuple(money.diagnostics),
+    )
+
+
+def simulate_files(
+    plan_paths: Sequence[str | Path],
+    scenario_path: str | Path,
+    *,
+    keep_tickets: bool = True,
+    on_progress: ProgressSink | None = None,
+) -> SimulationResult:
+    """Compile the plans, open the scenario (streaming JSON Lines) and replay it."""
+    from tierwise.engine.plans import load_catalog
+    from tierwise.engine.scenario_io import open_scenario
+
+    catalog = load_catalog(plan_paths)
+    warnings: list[Diagnostic] = []
+    header, tickets = open_scenario(scenario_path, on_warning=warnings.append)
+    # ``warnings`` fills while the tickets stream; simulate() reads it after the last one.
+    return simulate(
+        catalog, header, tickets,
+        plan_files=[str(p) for p in plan_paths],
+        keep_tickets=keep_tickets,
+        on_progress=on_progress,
+        warnings=warnings,
+    )
