@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import tempfile
 from collections.abc import Iterator
@@ -63,3 +64,37 @@ format_option = click.option(
     "--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
     help="Output format: a terminal table, JSON (schema: `tierwise schema result`), or TOML.",
 )
+
+
+class OptionError(InputError):
+    """A bad option value, shown with a caret under it like any other located input error."""
+
+    def __init__(self, option: str, value: str, message: str, *,
+                 expected: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.option, self.value, self.expected, self.hint = option, value, expected, hint
+
+    def show(self, file: object = None) -> None:
+        shown = f"{self.option} {self.value}"
+        lines = [f"<command line>:{self.option}: error: {self.message}",
+                 f"    | {shown}",
+                 "    | " + " " * (len(self.option) + 1) + "^" * max(1, len(self.value))]
+        if self.expected:
+            lines.append(f"  expected: {self.expected}")
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        click.echo("\n".join(lines), err=True)
+
+
+def parse_instant(option: str, value: str) -> datetime.datetime:
+    """An RFC 3339 instant with its UTC offset; anything else is an OptionError."""
+    try:
+        instant = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise OptionError(option, value, "not a date and time",
+                          expected="an instant such as 2026-03-06T15:00:00+01:00") from None
+    if instant.tzinfo is None:
+        raise OptionError(option, value, "instant without UTC offset",
+                          expected="an offset: 2026-03-06T15:00:00+01:00 or ...Z",
+                          hint="tierwise never guesses a time zone: add +01:00, Z, ...")
+    return instant

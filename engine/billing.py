@@ -983,8 +983,14 @@ class _Settlement:
 
     def _sessions(self) -> None:
         ledger, cust = self.ledger, self.cust
+        current: int | None = None
         for session in sorted(cust.sessions, key=lambda s: (s.start, s.seq)):
             index = cust.period_index(session.start)
+            if index != current:
+                # Sessions come in order of start: what is used up or expired stays so.
+                current, at = index, session.start
+                self.balances = [b for b in self.balances
+                                 if b.left > 0 and (b.expires is None or b.expires > at)]
             if index is None:
                 ends = "" if cust.sub.end is None else str(cust.sub.end.date())
                 ledger._warn(
@@ -994,6 +1000,7 @@ class _Settlement:
                     f"not billed", session.span)
                 continue
             self.lines[index].extend(self._bill(session))
+        cust.sessions = []  # billed: the records are not needed any more
 
     def _bill(self, session: _Session) -> list[InvoiceLine]:
         ledger, cust = self.ledger, self.cust

@@ -1697,7 +1697,8 @@ def open_scenario(
 ) -> tuple[ScenarioHeader, Iterator[Ticket]]:
     """The header now and the tickets as an iterator, for replays in flat memory.
 
-    For JSON Lines the header line is checked here and each ticket line is parsed when the
+    Tickets come in creation order whatever the format (TOML and JSON files are sorted,
+    stably; JSON Lines files must already be). For JSON Lines the header line is checked here and each ticket line is parsed when the
     iterator reaches it; a bad line raises :class:`ScenarioError` (with its line number) at
     that point, and tickets out of ``created`` order are an error. TOML and JSON files are
     read and checked whole first.
@@ -1708,7 +1709,7 @@ def open_scenario(
         report = _Report(on_warning)
         return start.header, _jsonl_tickets(path, start, report, stop_at_error=True)
     scenario = _load_document(path, on_warning)
-    return scenario.header, scenario.iter_tickets()
+    return scenario.header, iter(sorted(scenario.tickets, key=lambda t: t.created))
 
 
 def validate_scenario(path: str | Path) -> list[Diagnostic]:

@@ -859,6 +859,8 @@ class Simulator:
             deadline = deadline.astimezone(zone)
 
         measured = cal.measured(start, end, clock) - paused if end > start else ZERO
+        if measured < ZERO:  # float noise of the calendar's open-time sums
+            measured = ZERO
 
         # compare in UTC: two instants sharing a ZoneInfo compare by wall time, which is
         # wrong inside the repeated hour of a DST change

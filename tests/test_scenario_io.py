@@ -234,10 +234,15 @@ def test_open_scenario_streams_jsonl() -> None:
     assert [t.id for t in tickets] == ["T-2", "3"]
 
 
-def test_open_scenario_toml_gives_an_iterator() -> None:
+def test_open_scenario_toml_gives_tickets_in_creation_order(tmp_path: Path) -> None:
     header, tickets = open_scenario(DATA / "q1.toml")
     assert len(header.subscriptions) == 2
-    assert len(list(tickets)) == 3
+    assert [t.id for t in tickets] == ["T-1", "T-2", "3"]
+    doc = json.loads((DATA / "q1.json").read_text())
+    doc["tickets"].reverse()
+    path = write(tmp_path, "r.json", json.dumps(doc))
+    assert [t.id for t in load_scenario(path).tickets] == ["3", "T-2", "T-1"]  # file order
+    assert [t.id for t in open_scenario(path)[1]] == ["T-1", "T-2", "3"]
 
 
 def test_write_and_read_back(tmp_path: Path) -> None:

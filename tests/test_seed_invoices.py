@@ -652,6 +652,7 @@ def test_seed_results_match_the_published_schemas() -> None:
     import json
 
     import jsonschema
+
     from tierwise.engine.invoices import CREDIT_SCHEMA, INVOICE_SCHEMA
 
     t = wp_ticket("T1", "2026-03-02 09:00", ("2026-03-03 10:00", 60), ("2026-03-04 17:40", 180))

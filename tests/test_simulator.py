@@ -41,10 +41,12 @@ from builders import (
     waiting,
     work,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tierwise.engine.errors import PlanError, ScenarioError
 from tierwise.engine.model import Catalog, Commitment, Metric, Plan, PlanChange
-from tierwise.engine.quantities import TargetTime
+from tierwise.engine.quantities import Clock, TargetTime
 from tierwise.engine.results import (
     Status,
     TargetResult,
@@ -52,7 +54,7 @@ from tierwise.engine.results import (
     result_document,
     result_schema,
 )
-from tierwise.engine.scenario import PlanChangeEvent, Subscription, Ticket
+from tierwise.engine.scenario import Event, EventKind, PlanChangeEvent, Subscription, Ticket
 from tierwise.engine.simulator import Simulator
 from tierwise.engine.summary import Summary
 
@@ -831,3 +833,57 @@ class TestJson:
     def test_invalid_documents_are_rejected(self) -> None:
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate({"tickets": [{"ticket": "T1"}]}, result_schema())
+
+
+# --------------------------------------------------------------------------- properties
+
+_KINDS = [EventKind.REPLIED, EventKind.WAITING, EventKind.CUSTOMER_REPLIED,
+          EventKind.RESOLVED, EventKind.REOPENED, EventKind.CLOSED,
+          EventKind.PRIORITY_CHANGED]
+_PROPERTY_PLAN = make_plan(priorities=("urgent", "normal"), targets=[
+    target(RESPONSE, business_hours(4), line=10),
+    target(RESPONSE, real_hours(1), calendar="always", when=cond(priority="urgent"), line=11),
+    target(RESOLUTION, business_days(2), line=12),
+    target(RESOLUTION, real_hours(8), calendar="always", when=cond(priority="urgent"),
+           line=13),
+    target(Metric.NEXT_REPLY, business_hours(2), pauses=True, line=14),
+    target(Metric.PERIODIC_UPDATE, calendar_days(1), calendar="always", line=15),
+])
+_PROPERTY_SIM = Simulator(make_catalog(_PROPERTY_PLAN), make_header("2026-04-15 12:00"))
+_VALIDATOR = jsonschema.Draft202012Validator(result_schema())
+
+
+@st.composite
+def _tickets(draw: st.DrawFn) -> Ticket:
+    """A ticket created around the spring DST change, with up to 8 events in 6 days."""
+    created = at("2026-03-20 00:00") + dt.timedelta(minutes=draw(st.integers(0, 20 * 1440)))
+    offsets = sorted(draw(st.lists(st.integers(0, 6 * 1440), max_size=8)))
+    events = []
+    for offset in offsets:
+        kind = draw(st.sampled_from(_KINDS))
+        prio = draw(st.sampled_from(["urgent", "normal"])) \
+            if kind is EventKind.PRIORITY_CHANGED else None
+        events.append(Event(created + dt.timedelta(minutes=offset), kind, priority=prio))
+    return make_ticket("P", created, *events, priority=draw(st.sampled_from(["urgent", "normal"])))
+
+
+@settings(max_examples=120, deadline=None)
+@given(_tickets())
+def test_invariants_of_any_timeline(ticket: Ticket) -> None:
+    result = _PROPERTY_SIM.simulate_ticket(ticket)
+    as_of = _PROPERTY_SIM.header.as_of
+    assert result == _PROPERTY_SIM.simulate_ticket(ticket)  # deterministic
+    for t in result.targets:
+        assert t.measured >= dt.timedelta(0) and t.paused >= dt.timedelta(0)
+        if t.metric in (RESPONSE, RESOLUTION):
+            assert t.start >= result.received
+        if t.stopped_at is not None:
+            assert t.stopped_at <= as_of
+            assert (t.status is Status.MET) == (t.stopped_at <= t.deadline_utc)
+        else:
+            assert t.status is (Status.BREACHED if t.deadline_utc <= as_of else Status.PENDING)
+        if t.clock is Clock.CALENDAR_TIME and t.stopped_at is not None:
+            # real time, paused or not: on time exactly when the measured time fits
+            assert (t.status is Status.MET) == (t.measured.total_seconds() <= t.allowance.seconds)
+        assert t.explanation[0].startswith(f"rule {t.rule_ref}")
+    _VALIDATOR.validate({"tickets": [result.to_dict()]})
