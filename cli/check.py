@@ -31,8 +31,8 @@ def check_command(paths: Sequence[Path], strict: bool) -> None:
     echo_diagnostics(diagnostics)
     click.echo(summary(catalog))
     warnings = len(diagnostics)
-    click.echo(f"ok: {len(catalog.plans)} plans, {len(catalog.calendars)} calendars, "
-               f"{warnings} warning{'s' if warnings != 1 else ''}")
+    click.echo(f"ok: {_count(len(catalog.plans), 'plan')}, "
+               f"{_count(len(catalog.calendars), 'calendar')}, {_count(warnings, 'warning')}")
     if strict and warnings:
         raise SystemExit(EXIT_FINDINGS)
 

@@ -38,7 +38,6 @@ from tierwise.engine.credits import (
     find_claim,
     incident_credit_for,
     next_span,
-    normal_key,
     parse_period_key,
     period_span,
     remedy_value,
@@ -1186,21 +1185,6 @@ def _plain(value: Decimal) -> str:
     return text
 
 
-__all__ = [
-    "Balance",
-    "CalendarLike",
-    "CalendarSource",
-    "Ledger",
-    "SessionPart",
-    "billable_parts",
-    "draw",
-    "normal_key",
-    "round_up",
-    "select_overhead",
-    "select_rate",
-    "select_surcharge",
-    "split_at_hours",
-]
 
 
 def _prices(plan: Plan) -> list[tuple[str, Money, SourceSpan | None]]:
@@ -1223,3 +1207,19 @@ def _prices(plan: Plan) -> list[tuple[str, Money, SourceSpan | None]]:
         if aggregate.cap is not None and aggregate.cap.money is not None:
             out.append((f"the cap of {aggregate.name}", aggregate.cap.money, aggregate.span))
     return out
+
+
+__all__ = [
+    "Balance",
+    "CalendarLike",
+    "CalendarSource",
+    "Ledger",
+    "SessionPart",
+    "billable_parts",
+    "draw",
+    "round_up",
+    "select_overhead",
+    "select_rate",
+    "select_surcharge",
+    "split_at_hours",
+]

@@ -188,10 +188,6 @@ class IncidentGrant:
     seq: int
 
 
-def remedy_text(remedy: Remedy) -> str:
-    return str(remedy)
-
-
 # --------------------------------------------------------------------------- aggregates
 
 
@@ -312,10 +308,6 @@ class AggregateBook:
     def items(self) -> Iterator[tuple[AggregateKey, PeriodSpan, dict[str, GroupStats]]]:
         for key in sorted(self._groups):
             yield key, self._spans[key], self._groups[key]
-
-
-def allowance_seconds_of_time_clock(allowance: TargetTime) -> Decimal:
-    return Decimal(allowance.seconds)
 
 
 @frozen

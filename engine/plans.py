@@ -21,7 +21,7 @@ PLAN_SUFFIX = ".plan"
 __all__ = ["check_paths", "check_text", "compile_text", "load_catalog", "plan_files"]
 
 
-def load_catalog(paths: Sequence[str | Path]) -> Catalog:
+def load_catalog(paths: Sequence[str | Path] | str | Path) -> Catalog:
     """Parse and compile plan files and folders (all ``*.plan`` in a folder, sorted).
 
     Raises ``PlanError`` carrying every error found (warnings are not raised).
@@ -49,7 +49,8 @@ def check_text(text: str, file: str = "<string>") -> tuple[Catalog | None, list[
     return compile_files([plan_file])
 
 
-def check_paths(paths: Sequence[str | Path]) -> tuple[Catalog | None, list[Diagnostic]]:
+def check_paths(paths: Sequence[str | Path] | str | Path
+                ) -> tuple[Catalog | None, list[Diagnostic]]:
     """Everything ``tierwise check`` needs: the catalog (None on any error) and every
     diagnostic, warnings included. Syntax errors stop before name resolution, so that
     a broken clause does not cause a cascade of follow-up errors."""
@@ -71,8 +72,11 @@ def check_paths(paths: Sequence[str | Path]) -> tuple[Catalog | None, list[Diagn
     return catalog, diagnostics + found
 
 
-def plan_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[Diagnostic]]:
+def plan_files(paths: Sequence[str | Path] | str | Path
+               ) -> tuple[list[Path], list[Diagnostic]]:
     """The files named, and the ``*.plan`` files of the folders named (sorted, each once)."""
+    if isinstance(paths, str | Path):
+        paths = [paths]
     files: list[Path] = []
     problems: list[Diagnostic] = []
     seen: set[Path] = set()

@@ -1697,11 +1697,11 @@ def open_scenario(
 ) -> tuple[ScenarioHeader, Iterator[Ticket]]:
     """The header now and the tickets as an iterator, for replays in flat memory.
 
-    Tickets come in creation order whatever the format (TOML and JSON files are sorted,
-    stably; JSON Lines files must already be). For JSON Lines the header line is checked here and each ticket line is parsed when the
-    iterator reaches it; a bad line raises :class:`ScenarioError` (with its line number) at
-    that point, and tickets out of ``created`` order are an error. TOML and JSON files are
-    read and checked whole first.
+    Tickets come in creation order whatever the format: TOML and JSON files are read and
+    checked whole, then sorted (stably); JSON Lines files must already be sorted. For JSON
+    Lines the header line is checked here and each ticket line is parsed when the iterator
+    reaches it; a bad line raises :class:`ScenarioError` (with its line number) at that
+    point, and a ticket out of ``created`` order is an error.
     """
     path = Path(path)
     if _suffix(path) in JSONL_SUFFIXES:
@@ -1862,25 +1862,37 @@ def write_jsonl(path: str | Path, header: ScenarioHeader, tickets: Iterable[Tick
 def render_diagnostics(diagnostics: Iterable[Diagnostic]) -> str:
     """Compiler-style text for diagnostics, each with its source line and caret when readable.
 
-    Only the lines needed are read, so pointing into a large JSON Lines file stays cheap.
+    Each file is read once, and only up to the last line needed, so pointing into a large
+    JSON Lines file stays cheap.
     """
+    items = list(diagnostics)
+    wanted: dict[str, set[int]] = {}
+    for d in items:
+        if d.span is not None and d.span.line > 0:
+            wanted.setdefault(d.span.file, set()).add(d.span.line)
+    found = {file: _read_lines(file, lines) for file, lines in wanted.items()}
     blocks = []
-    for d in diagnostics:
-        source = _source_prefix(d.span) if d.span and d.span.line > 0 else None
+    for d in items:
+        source = None
+        if d.span is not None and d.span.line > 0:
+            line = found[d.span.file].get(d.span.line)
+            if line is not None:
+                source = "\n" * (d.span.line - 1) + line
         blocks.append(d.render(source))
     return "\n".join(blocks)
 
 
-def _source_prefix(span: SourceSpan) -> str | None:
-    """Text whose line ``span.line`` is the file's line (the earlier ones left blank)."""
+def _read_lines(file: str, numbers: set[int]) -> dict[int, str]:
+    """The given lines of a text file (binary lines left out); {} if it cannot be read."""
+    out: dict[int, str] = {}
+    last = max(numbers)
     try:
-        with open(span.file, "rb") as handle:
+        with open(file, "rb") as handle:
             for number, raw in enumerate(handle, start=1):
-                if number == span.line:
-                    if b"\x00" in raw:
-                        return None
-                    line = raw.decode("utf-8", "replace").rstrip("\r\n").lstrip("\ufeff")
-                    return "\n" * (span.line - 1) + line
+                if number in numbers and b"\x00" not in raw:
+                    out[number] = raw.decode("utf-8", "replace").rstrip("\r\n").lstrip("\ufeff")
+                if number >= last:
+                    break
     except OSError:
-        return None
-    return None
+        return {}
+    return out

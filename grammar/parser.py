@@ -380,7 +380,7 @@ class _SyntaxErrors:
         word = str(token) if _WORD.fullmatch(str(token)) else None
         if (isinstance(previous, Token) and previous.type == "NUMBER" and "UNIT" in expected
                 and word is not None):
-            suggestion = _closest(word.lower(), _UNIT_WORDS) or _closest(word, _UNIT_WORDS)
+            suggestion = _closest(word, _UNIT_WORDS)
             unit_hint = f"did you mean '{suggestion}'? " if suggestion else ""
             return Diagnostic(f"unknown unit '{_clip(word)}'", span,
                               expected="a unit: min, h, hours, days, business hours, "
@@ -568,7 +568,9 @@ def _clip(text: str, width: int = 40) -> str:
 
 
 def _closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to ``word``, ignoring case (``eur`` -> ``EUR``)."""
     if len(word) > 40:
         return None
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return close[0] if close else None
+    by_lower = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[close[0]] if close else None

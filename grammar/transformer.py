@@ -31,7 +31,8 @@ TIME_UNITS: dict[str, int] = {
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600),
 }
 DAY_UNITS: dict[str, int] = {"day": 1, "days": 1, "week": 7, "weeks": 7}
-MONTH_UNITS: dict[str, int] = {"month": 1, "months": 1, "year": 12, "years": 12}
+MONTH_UNITS: dict[str, int] = {"month": 1, "months": 1, "quarter": 3, "quarters": 3,
+                               "year": 12, "years": 12}
 
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _COMPACT_PART = re.compile(r"(\d+)(h|min|s)")
