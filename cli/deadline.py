@@ -33,10 +33,9 @@ def format_result(result: TicketResult) -> str:
     if not result.targets:
         lines.append("no targets apply to this ticket")
     for target in result.targets:
-        state = "" if target.guaranteed else f"  ({target.status.text}: {target.reason})"
+        state = "" if target.guaranteed else f"  ({target.reason or target.status.text})"
         lines.append(f"{target.metric.value:<11} {target.deadline.isoformat()}  "
                      f"({utc_text(target.deadline)})  {target.rule}{state}")
-        lines.append(f"{'':<11} rule {target.rule_ref}, calendar {target.calendar}")
         lines.extend(f"{'':<11} {line}" for line in target.explanation)
     return "\n".join(lines)
 

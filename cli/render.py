@@ -42,9 +42,8 @@ def tickets_table(doc: dict[str, Any], *, explain: bool) -> Table:
             continue
         for target in ticket["targets"]:
             status = target["status"]
-            shown = status.replace("_", " ")
-            if target.get("reason"):
-                shown += f": {target['reason']}"
+            # the reason already starts with the status ("not guaranteed: ...")
+            shown = target.get("reason") or status.replace("_", " ")
             style = STATUS_STYLE.get(status, "")
             label = target["metric"] + (f" #{target['occurrence'] + 1}"
                                         if target["metric"] in ("next reply", "update") else "")

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from attrs import field, frozen
 from tierwise.engine.errors import SourceSpan
-from tierwise.engine.quantities import Money, Percent, TargetTime
+from tierwise.engine.quantities import Clock, Money, Percent, TargetTime
 
 # --------------------------------------------------------------------------- conditions
 
@@ -147,7 +147,13 @@ class TargetRule:
     def label(self) -> str:
         prefix = "" if self.commitment is Commitment.GUARANTEED else f"{self.commitment.value} "
         cond = "" if self.condition.is_always else f" when {self.condition}"
-        return f"{prefix}{self.metric.value} within {self.allowance}{cond}"
+        if self.metric is Metric.PERIODIC_UPDATE:
+            when = f"every {self.allowance}"
+        elif self.allowance.clock is Clock.END_OF_NEXT_BUSINESS_DAY:
+            when = str(self.allowance)  # "by end of next business day"
+        else:
+            when = f"within {self.allowance}"
+        return f"{prefix}{self.metric.value} {when}{cond}"
 
 
 # --------------------------------------------------------------------------- eligibility

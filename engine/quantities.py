@@ -108,8 +108,20 @@ class TargetTime:
         if self.clock in (Clock.BUSINESS_DAYS, Clock.CALENDAR_DAYS):
             word = "business" if self.clock is Clock.BUSINESS_DAYS else "calendar"
             return f"{self.days} {word} day{'s' if self.days != 1 else ''}"
-        text = format_seconds(self.seconds)
-        return f"{text} business" if self.clock is Clock.BUSINESS_TIME else text
+        if self.clock is Clock.CALENDAR_TIME:
+            return format_seconds(self.seconds)
+        return business_text(self.seconds)
+
+
+def business_text(seconds: int) -> str:
+    """Business time as the language writes it: ``4 business hours``, ``30 business minutes``."""
+    if seconds and seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"{hours} business hour{'s' if hours != 1 else ''}"
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return f"{minutes} business minute{'s' if minutes != 1 else ''}"
+    return f"{format_seconds(seconds)} business"
 
 
 def format_seconds(seconds: int) -> str:

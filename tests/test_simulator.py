@@ -772,10 +772,10 @@ class TestPlumbing:
         r = only(response_plan(), "2026-03-10 12:00",
                  make_ticket("T1", "2026-03-06 15:00", replied("2026-03-09 09:00")))
         assert r.explanation == (
-            "rule plans/test.plan:10: response within 4h business",
-            "calendar office (Europe/Warsaw), business time, allowance 4h business",
+            "rule plans/test.plan:10: response within 4 business hours",
+            "calendar office (Europe/Warsaw), business time, allowance 4 business hours",
             "clock starts Fri 2026-03-06 15:00 +01:00 (creation)",
-            "deadline Mon 2026-03-09 11:00 +01:00: 4h business of open time: "
+            "deadline Mon 2026-03-09 11:00 +01:00: 4 business hours of open time: "
             "Fri 15:00-16:00 1h; Mon 08:00-11:00 3h",
             "stopped at Mon 2026-03-09 09:00 +01:00 by vendor reply; measured 2h",
             "met: stopped by the deadline",
@@ -825,7 +825,7 @@ class TestJson:
                                         "utc": "2026-03-02T12:00:00Z"}
         assert response["measured"] == {"seconds": 3600, "text": "1h"}
         assert response["rule"] == {"ref": "plans/test.plan:10",
-                                    "label": "response within 4h business"}
+                                    "label": "response within 4 business hours"}
         assert response["status"] == "met"
         assert doc["tickets"][1]["coverage"] == "channel phone not offered"
         assert doc["tickets"][2]["targets"][0]["status"] == "not_guaranteed"
