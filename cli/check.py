@@ -22,7 +22,10 @@ from tierwise.engine.plans import check_paths
 @click.option("--strict", is_flag=True, help="Exit with 1 when there are warnings.")
 def check_command(paths: Sequence[Path], strict: bool) -> None:
     """Check plan files (or folders of *.plan files) and summarise their plans."""
-    catalog, diagnostics = check_paths(list(paths))
+    try:
+        catalog, diagnostics = check_paths(list(paths))
+    except RecursionError as exc:  # pathological nesting: still an answer, not a traceback
+        raise InputError(f"the input is too deeply nested to check ({exc})") from None
     errors = [d for d in diagnostics if d.severity == "error"]
     if catalog is None or errors:
         count = len(errors)

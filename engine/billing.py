@@ -74,7 +74,7 @@ from tierwise.engine.model import (
     Surcharge,
 )
 from tierwise.engine.precedence import applicable
-from tierwise.engine.quantities import Clock, Money, TargetTime, format_seconds
+from tierwise.engine.quantities import NO_CURRENCY, Clock, Money, TargetTime, format_seconds
 from tierwise.engine.results import TicketResult
 from tierwise.engine.scenario import EventKind, ScenarioHeader, Subscription, Ticket
 
@@ -322,6 +322,15 @@ class _PendingCredit:
 _Aggregate = tuple[AggregateKey, PeriodSpan, dict[str, GroupStats]]
 
 
+def subscription_currency(plans: Sequence[Plan]) -> str:
+    """A subscription is invoiced in the currency of its first priced plan: a free plan that
+    states no currency (NO_CURRENCY) can be switched to and from any paid plan."""
+    for plan in plans:
+        if plan.currency != NO_CURRENCY:
+            return plan.currency
+    return NO_CURRENCY
+
+
 class _Customer:
     """One subscription's billing state: cycle, periods, plan timeline and collected input."""
 
@@ -330,7 +339,8 @@ class _Customer:
         self.sub = sub
         plans = catalog.plans
         first = plans[sub.plan]
-        self.currency = first.currency
+        self.currency = subscription_currency(
+            [plans[sub.plan], *(plans[c.plan] for c in sub.changes)])
         self.period = first.fee.period if first.fee is not None else Period.MONTH
         self.zone = zone_of[first.name]
         changes = sorted(sub.changes, key=lambda c: c.at)
@@ -450,15 +460,16 @@ class Ledger:
         if errors:
             return errors
         chosen = [plans[n] for n in names]
-        currency = chosen[0].currency
-        for plan in chosen[1:]:
+        currency = subscription_currency(chosen)
+        priced = [p for p in chosen if p.currency != NO_CURRENCY]
+        for plan in priced[1:]:
             if plan.currency != currency:
                 error(f"customer {name}: plan {plan.name} is priced in {plan.currency} but "
-                      f"the subscription started on {chosen[0].name} in {currency}",
+                      f"the subscription started on {priced[0].name} in {currency}",
                       hint="one subscription is invoiced in one currency")
         for plan in dict.fromkeys(chosen):
             for what, price, rule_span in _prices(plan):
-                if price.currency != plan.currency:
+                if price.currency != plan.currency and plan.currency != NO_CURRENCY:
                     errors.append(Diagnostic(
                         f"plan {plan.name}: {what} is priced in {price.currency} but the plan "
                         f"is invoiced in {plan.currency}", span=rule_span,
@@ -574,7 +585,7 @@ class Ledger:
         plan = self.catalog.plans.get(plan_name)
         if plan is None:
             return
-        if plan.currency != cust.currency:
+        if plan.currency not in (cust.currency, NO_CURRENCY):
             self._warn(f"ticket {ticket.id}: plan {plan.name} is priced in {plan.currency}, "
                        f"customer {ticket.customer} is invoiced in {cust.currency}; its "
                        f"allowances and credits are left out", ticket.source,
@@ -695,7 +706,7 @@ class _Settlement:
         sub, cust = self.cust.sub, self.cust
         fee = plan.fee
         if fee is None:
-            return Money.zero(plan.currency), "free plan", ("free",)
+            return Money.zero(self.cust.currency), "free plan", ("free",)
         flags: tuple[str, ...] = ()
         if fee.negotiated:
             assert sub.fee is not None  # checked up front

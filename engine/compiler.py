@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
+
 from tierwise.engine.errors import Diagnostic, SourceSpan, did_you_mean
 from tierwise.engine.model import (
     ALWAYS,
@@ -179,8 +180,8 @@ class _Compiler(_Reporter):
     def run(self, files: Sequence[ast.PlanFile]) -> tuple[Catalog | None, list[Diagnostic]]:
         for plan_file in files:
             self._collect(plan_file)
-        for definition in self.calendar_defs.values():
-            rule = _CalendarCompiler(self, definition).compile()
+        for calendar_def in self.calendar_defs.values():
+            rule = _CalendarCompiler(self, calendar_def).compile()
             if rule is not None:
                 self.calendars[rule.name] = rule
         plans: dict[str, Plan] = {}
@@ -853,7 +854,7 @@ class _PlanCompiler:
             rules.append(RateRule(kinds, price, increment, out_of_hours, condition,
                                   clause.span))
         # named kinds before `all`: the order precedence.applicable breaks ties in
-        rules.sort(key=lambda r: not r.kinds)
+        rules.sort(key=lambda r: (not r.kinds, len(r.kinds)))
         self._ambiguities(
             rules, "rates", lambda r: (r.price_per_hour, r.increment_seconds,
                                        r.increment_out_of_hours_seconds),
@@ -1177,8 +1178,8 @@ class _PlanCompiler:
         def single(kind: type[R], what: str) -> R | None:
             found = [c for c in clause.clauses if isinstance(c, kind)]
             for extra in found[1:]:
-                self.error(f"duplicate `{what}` in credit '{clause.name.text}'",
-                           extra.span)  # type: ignore[attr-defined]
+                extra_span: SourceSpan = extra.span
+                self.error(f"duplicate `{what}` in credit '{clause.name.text}'", extra_span)
             return found[0] if found else None
 
         measure = single(ast.MeasureClause, "measure")

@@ -405,8 +405,11 @@ class _Reader:
         if value is _MISSING:
             return {}
         if not isinstance(value, dict):
-            self.report(path, f"must be a table, not {_kind(value)}",
-                        hint=f"write it as [{_dotted(path)}] with keys under it")
+            self.report(
+                path,
+                f"must be a table, not {_kind(value)}",
+                hint=f"write it as [{_dotted(path)}] with keys under it",
+            )
             return {}
         allowed = _KEYS.get(keys_of if keys_of is not None else path)
         if allowed is not None:
@@ -438,12 +441,15 @@ class _Reader:
         if table is _MISSING:
             return default
         if not isinstance(table, dict):
-            self.report(path, f"must be a table of name = share, not {_kind(table)}",
-                        expected='e.g. { email = 0.7, phone = 0.3 }')
+            self.report(
+                path,
+                f"must be a table of name = share, not {_kind(table)}",
+                expected="e.g. { email = 0.7, phone = 0.3 }",
+            )
             return default
         items: list[tuple[str, float]] = []
         ok = True
-        for name, share in table.items():
+        for name in table:
             value = self.get((*path, name), _number(minimum=0.0))
             if value is None:
                 ok = False
@@ -455,10 +461,30 @@ class _Reader:
         if not ok:
             return default
         if not items or sum(s for _, s in items) <= 0:
-            self.report(path, "needs at least one name with a share above 0",
-                        expected='e.g. { email = 0.7, phone = 0.3 }')
+            self.report(
+                path,
+                "needs at least one name with a share above 0",
+                expected="e.g. { email = 0.7, phone = 0.3 }",
+            )
             return default
         return Mix(tuple(items))
+
+    def numbers(self, path: Path_, example: str) -> tuple[tuple[str, float], ...]:
+        """A table of name -> non-negative number."""
+        table = _lookup(self.doc, path)
+        if table is _MISSING:
+            return ()
+        if not isinstance(table, dict):
+            self.report(
+                path, f"must be a table of name = number, not {_kind(table)}", expected=example
+            )
+            return ()
+        out = []
+        for name in table:
+            value = self.get((*path, name), _number(minimum=0.0))
+            if value is not None:
+                out.append((name, float(value)))
+        return tuple(out)
 
     def spread(self, path: Path_, median_key: str, sigma_key: str, default: Spread) -> Spread:
         median = self.get((*path, median_key), _duration(), default.median)
@@ -468,12 +494,11 @@ class _Reader:
 
 def _lookup(doc: Any, path: Path_) -> Any:
     for part in path:
-        if isinstance(doc, dict) and isinstance(part, str) and part in doc:
-            doc = doc[part]
-        elif isinstance(doc, list) and isinstance(part, int) and 0 <= part < len(doc):
-            doc = doc[part]
-        else:
+        in_table = isinstance(doc, dict) and isinstance(part, str) and part in doc
+        in_list = isinstance(doc, list) and isinstance(part, int) and 0 <= part < len(doc)
+        if not (in_table or in_list):
             return _MISSING
+        doc = doc[part]
     return doc
 
 
@@ -516,11 +541,15 @@ def _number(
             raise _Bad("must be a finite number")
         if minimum is not None and (value <= minimum if above else value < minimum):
             word = "above" if above else "at least"
-            raise _Bad(f"must be {word} {minimum:g}, not {value:g}",
-                       hint="rates, shares and weights cannot be negative" if value < 0 else None)
+            raise _Bad(
+                f"must be {word} {minimum:g}, not {value:g}",
+                hint="rates, shares and weights cannot be negative" if value < 0 else None,
+            )
         if maximum is not None and value > maximum:
-            raise _Bad(f"must be at most {maximum:g}, not {value:g}",
-                       hint="a share is a fraction: 0.25 for a quarter" if maximum == 1 else None)
+            raise _Bad(
+                f"must be at most {maximum:g}, not {value:g}",
+                hint="a share is a fraction: 0.25 for a quarter" if maximum == 1 else None,
+            )
         return float(value)
 
     return convert
@@ -575,8 +604,11 @@ def _date(value: Any) -> dt.date:
         except ValueError as exc:
             raise _Bad(f"'{value}' is not a valid date: {exc}", expected=DATE_EXPECTED) from None
     if isinstance(value, str) and "T" in value.upper():
-        raise _Bad(f"'{value}' is a date and time; a date is expected here",
-                   expected=DATE_EXPECTED, hint=f"write {value[:10]}")
+        raise _Bad(
+            f"'{value}' is a date and time; a date is expected here",
+            expected=DATE_EXPECTED,
+            hint=f"write {value[:10]}",
+        )
     raise _Bad(f"{json.dumps(value)} is not a date", expected=DATE_EXPECTED)
 
 
@@ -704,7 +736,8 @@ def _read_toml(text: str, file: str) -> dict[str, Any]:
         raise ParamsError(
             Diagnostic(f"invalid TOML: {message}", SourceSpan(file, line, column), hint=hint)
         ) from None
-    return _normalize(doc)  # type: ignore[no-any-return]
+    normalized: dict[str, Any] = _normalize(doc)
+    return normalized
 
 
 def _normalize(value: Any) -> Any:
@@ -738,8 +771,11 @@ def load_params(path: str | Path) -> GenerateParams:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ParamsError(
-            Diagnostic("the file is not valid UTF-8", SourceSpan(str(path), line, 1),
-                       hint="save it as UTF-8")
+            Diagnostic(
+                "the file is not valid UTF-8",
+                SourceSpan(str(path), line, 1),
+                hint="save it as UTF-8",
+            )
         ) from None
     return parse_params(text, str(path), base=path.parent)
 
@@ -755,11 +791,17 @@ def parse_params(text: str, file: str = "<params>", *, base: Path | None = None)
     end = r.get(("end",), _date)
     for key, value in (("start", start), ("end", end)):
         if value is None and _lookup(doc, (key,)) is _MISSING:
-            r.report((), f"missing required key '{key}'",
-                     hint=f"add e.g. {key} = {'2026-01-01' if key == 'start' else '2027-01-01'}")
+            r.report(
+                (),
+                f"missing required key '{key}'",
+                hint=f"add e.g. {key} = {'2026-01-01' if key == 'start' else '2027-01-01'}",
+            )
     if start and end and end <= start:
-        r.report(("end",), f"the end ({end}) must come after the start ({start})",
-                 hint="end is exclusive: tickets are created before it")
+        r.report(
+            ("end",),
+            f"the end ({end}) must come after the start ({start})",
+            hint="end is exclusive: tickets are created before it",
+        )
     as_of = r.get(("as_of",), _instant)
     if as_of and start and as_of < _midnight(start, zone):
         r.report(("as_of",), f"as_of ({as_of.isoformat()}) is before the start ({start})")
@@ -767,25 +809,31 @@ def parse_params(text: str, file: str = "<params>", *, base: Path | None = None)
     customers = _read_customers(r, start)
     arrivals = _read_arrivals(r)
     tickets = _read_mix(r, ("tickets",), TicketMix(), work=False)
-    work_table = r.table(("work",))
+    r.table(("work",))
     tickets = evolve(
         tickets,
         work_share=r.get(("work", "share"), _share, tickets.work_share),
         work_kinds=r.mix(("work", "kinds"), tickets.work_kinds) or tickets.work_kinds,
     )
     by_plan: list[tuple[str, TicketMix]] = []
-    for plan, _table in r.table(("by_plan",), keys_of=("by_plan",)).items():
-        if isinstance(r.table(("by_plan", plan), keys_of=("by_plan", "*")), dict):
+    for plan, table in r.table(("by_plan",), keys_of=("by_plan",)).items():
+        if isinstance(table, dict):
+            r.table(("by_plan", plan), keys_of=("by_plan", "*"))
             by_plan.append((plan, _read_mix(r, ("by_plan", plan), tickets, work=True)))
+        else:
+            r.report(
+                ("by_plan", plan),
+                f"must be a table, not {_kind(table)}",
+                hint=f"write [by_plan.{plan}] with the keys to override under it",
+            )
+    defaults = GenerateParams(dt.date(2026, 1, 1), dt.date(2026, 1, 2))
     staff = _read_staff(r, zone, arrivals.holidays)
-    response = _read_timing(r, "response", GenerateParams.__attrs_attrs__.response.default)
-    resolution = _read_timing(r, "resolution", GenerateParams.__attrs_attrs__.resolution.default)
+    response = _read_timing(r, "response", defaults.response)
+    resolution = _read_timing(r, "resolution", defaults.resolution)
     waiting = _read_waiting(r)
     r.table(("reopen",))
     r.table(("priority_change",))
     r.table(("closing",))
-    defaults = GenerateParams(dt.date(2026, 1, 1), dt.date(2026, 1, 2))
-    del work_table
 
     params = GenerateParams(
         start=start or dt.date(2026, 1, 1),
@@ -816,8 +864,7 @@ def parse_params(text: str, file: str = "<params>", *, base: Path | None = None)
             out_of_hours_share=r.get(("work", "out_of_hours_share"), _share, 0.0),
         ),
         closing_share=r.get(("closing", "share"), _share, defaults.closing_share),
-        closing_after=r.spread(("closing",), "after_median", "after_sigma",
-                               defaults.closing_after),
+        closing_after=r.spread(("closing",), "after_median", "after_sigma", defaults.closing_after),
         source=file,
     )
     _check_plan_names(r, params)
@@ -845,8 +892,11 @@ def _read_customers(r: _Reader, start: dt.date | None) -> CustomerParams:
     r.table(base)
     plans = r.mix((*base, "plans"))
     if plans is None and _lookup(r.doc, (*base, "plans")) is _MISSING:
-        r.report(base, "missing 'plans': which plans the customers are on, with shares",
-                 hint='add plans = { STANDARD = 0.7, START = 0.3 } under [customers]')
+        r.report(
+            base,
+            "missing 'plans': which plans the customers are on, with shares",
+            hint="add plans = { STANDARD = 0.7, START = 0.3 } under [customers]",
+        )
     fees: list[tuple[str, str]] = []
     fee_table = _lookup(r.doc, (*base, "fees"))
     if fee_table is not _MISSING:
@@ -856,21 +906,26 @@ def _read_customers(r: _Reader, start: dt.date | None) -> CustomerParams:
                 if fee is not None:
                     fees.append((plan, fee))
         else:
-            r.report((*base, "fees"), "must be a table of plan = fee",
-                     expected='e.g. { PREMIUM = "2500 PLN" }')
-    activity = r.mix((*base, "activity"))
+            r.report(
+                (*base, "fees"),
+                "must be a table of plan = fee",
+                expected='e.g. { PREMIUM = "2500 PLN" }',
+            )
+    activity = r.numbers((*base, "activity"), "e.g. { STANDARD = 2.0, START = 1.0 }")
     packs: list[PackParams] = []
     raw_packs = _lookup(r.doc, (*base, "packs"))
     if raw_packs is not _MISSING:
         if not isinstance(raw_packs, list):
-            r.report((*base, "packs"), "must be a list of tables",
-                     hint="write each as [[customers.packs]]")
+            r.report(
+                (*base, "packs"),
+                "must be a list of tables",
+                hint="write each as [[customers.packs]]",
+            )
         else:
-            for i, _item in enumerate(raw_packs):
+            for i, item in enumerate(raw_packs):
                 where = (*base, "packs", i)
-                if not r.table(where, keys_of=(*base, "packs", "*")) and not isinstance(
-                    _item, dict
-                ):
+                r.table(where, keys_of=(*base, "packs", "*"))
+                if not isinstance(item, dict):
                     continue
                 pack = r.get((*where, "pack"), _name)
                 if pack is None and _lookup(r.doc, (*where, "pack")) is _MISSING:
@@ -881,22 +936,18 @@ def _read_customers(r: _Reader, start: dt.date | None) -> CustomerParams:
                 if pack is not None:
                     packs.append(PackParams(pack, share, plans_for, hours))
     claims = None
-    if isinstance(_lookup(r.doc, (*base, "claims")), dict) or _lookup(
-        r.doc, (*base, "claims")
-    ) is not _MISSING:
-        table = r.table((*base, "claims"))
-        if table:
-            claims = ClaimParams(
-                share=r.get((*base, "claims", "share"), _share, 1.0),
-                delay_days=r.get((*base, "claims", "delay_days"), _integer(0), 5),
-                plans=r.get((*base, "claims", "plans"), _names, ()),
-            )
+    if _lookup(r.doc, (*base, "claims")) is not _MISSING and r.table((*base, "claims")):
+        claims = ClaimParams(
+            share=r.get((*base, "claims", "share"), _share, 1.0),
+            delay_days=r.get((*base, "claims", "delay_days"), _integer(0), 5),
+            plans=r.get((*base, "claims", "plans"), _names, ()),
+        )
     return CustomerParams(
         count=r.get((*base, "count"), _integer(1), 100),
         name_prefix=r.get((*base, "name_prefix"), _name, "customer-"),
         plans=plans or CustomerParams().plans,
         fees=tuple(fees),
-        activity=activity.items if activity else (),
+        activity=activity,
         activity_sigma=r.get((*base, "activity_sigma"), _number(0.0, 5.0), 0.5),
         subscription_start=r.get((*base, "subscription_start"), _date),
         join_spread_days=r.get((*base, "join_spread_days"), _integer(0), 0),
@@ -912,14 +963,22 @@ def _read_named_weights(
     if table is _MISSING:
         return default
     if not isinstance(table, dict):
-        r.report(path, f"must be a table of {names[0]} = weight, ...",
-                 expected=f"e.g. {{ {names[0]} = 1.0, {names[1]} = 0.8 }}")
+        r.report(
+            path,
+            f"must be a table of {names[0]} = weight, ...",
+            expected=f"e.g. {{ {names[0]} = 1.0, {names[1]} = 0.8 }}",
+        )
         return default
     weights = list(default)
     for name in table:
         if name.lower() not in names:
-            r.report((*path, name), f"unknown name '{name}'", key=True,
-                     expected=", ".join(names), hint=did_you_mean(name.lower(), names))
+            r.report(
+                (*path, name),
+                f"unknown name '{name}'",
+                key=True,
+                expected=", ".join(names),
+                hint=did_you_mean(name.lower(), names),
+            )
             continue
         value = r.get((*path, name), _number(minimum=0.0))
         if value is not None:
@@ -967,9 +1026,12 @@ def _holiday_source(
             holidays.country_holidays(country, subdiv=subdivision)
         except (NotImplementedError, ValueError, KeyError):
             codes = list(holidays.list_supported_countries(include_aliases=True)[country])
-            r.report(path, f"country {country} has no subdivision '{subdivision}'",
-                     expected=f"one of {', '.join(codes)}" if codes else None,
-                     hint=did_you_mean(subdivision, codes))
+            r.report(
+                path,
+                f"country {country} has no subdivision '{subdivision}'",
+                expected=f"one of {', '.join(codes)}" if codes else None,
+                hint=did_you_mean(subdivision, codes),
+            )
             return HolidaySource(country)
     return HolidaySource(country, subdivision)
 
@@ -1020,8 +1082,12 @@ def _read_staff(r: _Reader, zone: str, arrival_holidays: HolidaySource | None) -
         calendar_for(staff.rule)
     except TierwiseError as exc:
         for d in exc.diagnostics:
-            r.report((*base, "hours"), d.message.replace("calendar 'generate-staff': ", ""),
-                     expected=d.expected, hint=d.hint)
+            r.report(
+                (*base, "hours"),
+                d.message.replace("calendar 'generate-staff': ", ""),
+                expected=d.expected,
+                hint=d.hint,
+            )
     return staff
 
 
@@ -1033,20 +1099,30 @@ def _read_timing(r: _Reader, key: str, default: TimingParams) -> TimingParams:
     table = _lookup(r.doc, (*base, "by_priority"))
     if table is not _MISSING:
         if not isinstance(table, dict):
-            r.report((*base, "by_priority"), "must be a table of priority tables",
-                     hint=f"write [{key}.by_priority.critical] with median and sigma under it")
+            r.report(
+                (*base, "by_priority"),
+                "must be a table of priority tables",
+                hint=f"write [{key}.by_priority.critical] with median and sigma under it",
+            )
         else:
             for prio in table:
                 where = (*base, "by_priority", prio)
                 sub = _lookup(r.doc, where)
                 if not isinstance(sub, dict):
-                    r.report(where, "must be a table with median and sigma",
-                             expected=f'[{key}.by_priority.{prio}] median = "1h"')
+                    r.report(
+                        where,
+                        "must be a table with median and sigma",
+                        expected=f'[{key}.by_priority.{prio}] median = "1h"',
+                    )
                     continue
                 for name in sub:
                     if name not in _TIMING_KEYS:
-                        r.report((*where, name), f"unknown key '{name}'", key=True,
-                                 hint=did_you_mean(name, _TIMING_KEYS) or "known keys: median, sigma")
+                        r.report(
+                            (*where, name),
+                            f"unknown key '{name}'",
+                            key=True,
+                            hint=did_you_mean(name, _TIMING_KEYS) or "known: median, sigma",
+                        )
                 overrides.append((prio, r.spread(where, "median", "sigma", spread)))
     return TimingParams(spread, tuple(overrides))
 
@@ -1058,12 +1134,12 @@ def _read_waiting(r: _Reader) -> WaitingParams:
     return WaitingParams(
         share=r.get((*base, "share"), _share, d.share),
         max_rounds=r.get((*base, "max_rounds"), _integer(0), d.max_rounds),
-        customer_delay=r.spread(base, "customer_delay_median", "customer_delay_sigma",
-                                d.customer_delay),
+        customer_delay=r.spread(
+            base, "customer_delay_median", "customer_delay_sigma", d.customer_delay
+        ),
         reply=r.spread(base, "reply_median", "reply_sigma", d.reply),
         abandon_share=r.get((*base, "abandon_share"), _share, d.abandon_share),
-        abandon_after=r.get((*base, "abandon_after"), _duration(allow_zero=False),
-                            d.abandon_after),
+        abandon_after=r.get((*base, "abandon_after"), _duration(allow_zero=False), d.abandon_after),
     )
 
 
@@ -1080,8 +1156,12 @@ def _check_plan_names(r: _Reader, params: GenerateParams) -> None:
         named += [(("customers", "claims", "plans"), p) for p in params.customers.claims.plans]
     for path, plan in named:
         if plan not in known:
-            r.report(path, f"plan '{plan}' is not in customers.plans", key=True,
-                     hint=did_you_mean(plan, known) or f"customers.plans has {', '.join(known)}")
+            r.report(
+                path,
+                f"plan '{plan}' is not in customers.plans",
+                key=True,
+                hint=did_you_mean(plan, known) or f"customers.plans has {', '.join(known)}",
+            )
 
 
 def _check_catalog(r: _Reader, params: GenerateParams, files: list[str]) -> None:
@@ -1092,45 +1172,68 @@ def _check_catalog(r: _Reader, params: GenerateParams, files: list[str]) -> None
         catalog = load_catalog(files)
     except TierwiseError as exc:
         first = exc.diagnostics[0] if exc.diagnostics else None
-        r.report(("catalog",), "the catalog does not compile"
-                 + (f": {first.message} ({first.span})" if first else ""),
-                 hint="run `tierwise check` on it")
+        r.report(
+            ("catalog",),
+            "the catalog does not compile" + (f": {first.message} ({first.span})" if first else ""),
+            hint="run `tierwise check` on it",
+        )
         return
     fees = dict(params.customers.fees)
     for plan in params.customers.plans.names:
         where = ("customers", "plans", plan)
         if plan not in catalog.plans:
-            r.report(where, f"plan '{plan}' is not in the catalog", key=True,
-                     hint=did_you_mean(plan, catalog.plans)
-                     or f"the catalog has {', '.join(catalog.plans)}")
+            r.report(
+                where,
+                f"plan '{plan}' is not in the catalog",
+                key=True,
+                hint=did_you_mean(plan, catalog.plans)
+                or f"the catalog has {', '.join(catalog.plans)}",
+            )
             continue
         compiled = catalog.plans[plan]
         if compiled.fee is not None and compiled.fee.negotiated and plan not in fees:
-            r.report(where, f"plan '{plan}' has a negotiated fee; give the agreed one", key=True,
-                     hint=f'add fees = {{ {plan} = "..." }} under [customers]')
+            r.report(
+                where,
+                f"plan '{plan}' has a negotiated fee; give the agreed one",
+                key=True,
+                hint=f'add fees = {{ {plan} = "..." }} under [customers]',
+            )
         mix = params.mix_for(plan)
         if mix.work_share > 0:
             for kind in mix.work_kinds.names:
                 if not any(rate.applies_to_kind(kind) for rate in compiled.rates):
-                    path = ("by_plan", plan, "work_kinds") if any(
-                        p == plan for p, _ in params.by_plan) else ("work", "kinds")
-                    r.report(path, f"plan {plan} has no rate for {kind} work; such sessions "
-                             "are not billed", severity="warning",
-                             hint=f"set [by_plan.{plan}] work_kinds to kinds the plan prices")
+                    path = (
+                        ("by_plan", plan, "work_kinds")
+                        if any(p == plan for p, _ in params.by_plan)
+                        else ("work", "kinds")
+                    )
+                    r.report(
+                        path,
+                        f"plan {plan} has no rate for {kind} work; such sessions are not billed",
+                        severity="warning",
+                        hint=f"set [by_plan.{plan}] work_kinds to kinds the plan prices",
+                    )
         declared = compiled.priorities
         if declared and mix.priority is not None:
             for prio in mix.priority.names:
                 if prio not in declared:
-                    r.report(("tickets", "priority"), f"plan {plan} has no priority '{prio}'",
-                             severity="warning", expected=", ".join(declared),
-                             hint=f"set [by_plan.{plan}] priority to the plan's levels")
+                    r.report(
+                        ("tickets", "priority"),
+                        f"plan {plan} has no priority '{prio}'",
+                        severity="warning",
+                        expected=", ".join(declared),
+                        hint=f"set [by_plan.{plan}] priority to the plan's levels",
+                    )
 
 
 def _check_rate(r: _Reader, params: GenerateParams) -> None:
     """Arrivals must be possible at all, or the span would hold no ticket."""
     if expected_tickets(params) <= 0:
-        r.report(("arrivals",), "no ticket can arrive: every weight in the span is 0",
-                 hint="give some weekday, hour and month a weight above 0")
+        r.report(
+            ("arrivals",),
+            "no ticket can arrive: every weight in the span is 0",
+            hint="give some weekday, hour and month a weight above 0",
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1228,10 +1331,13 @@ def _span_for_count(params: GenerateParams, count: int) -> int:
     limit = start + _MAX_SPAN_YEARS * 366 * _DAY
     while total < goal:
         if hour >= limit:
-            raise ParamsError(Diagnostic(
-                f"{count} tickets would take more than {_MAX_SPAN_YEARS} years at this rate",
-                SourceSpan(params.source, 0, 0), hint="raise arrivals.per_hour",
-            ))
+            raise ParamsError(
+                Diagnostic(
+                    f"{count} tickets would take more than {_MAX_SPAN_YEARS} years at this rate",
+                    SourceSpan(params.source, 0, 0),
+                    hint="raise arrivals.per_hour",
+                )
+            )
         total += rates.rate(hour)
         hour += _HOUR
     return hour
@@ -1278,8 +1384,14 @@ def _customers(params: GenerateParams, rnd: Random) -> list[_Customer]:
 
 
 def _subscription(
-    params: GenerateParams, cust: _Customer, rnd: Random, as_of: int, zone: zoneinfo.ZoneInfo
+    params: GenerateParams,
+    cust: _Customer,
+    rnd: Random,
+    as_of: int,
+    span_end: dt.date,
+    zone: zoneinfo.ZoneInfo,
 ) -> dict[str, Any]:
+    """The header record of one customer; claims cover the span's months (when due by as_of)."""
     started = dt.datetime.fromtimestamp(cust.start, zone)
     rec: dict[str, Any] = {"customer": cust.name, "plan": cust.plan, "start": started.isoformat()}
     fee = dict(params.customers.fees).get(cust.plan)
@@ -1297,8 +1409,9 @@ def _subscription(
     claim = params.customers.claims
     if claim is not None and (not claim.plans or cust.plan in claim.plans):
         claims = []
-        year, month = started.year, started.month
-        while True:
+        first = max(started.date(), params.start)
+        year, month = first.year, first.month
+        while dt.date(year, month, 1) < span_end:
             nxt = dt.date(year + month // 12, month % 12 + 1, 1)
             at = dt.datetime.combine(nxt + dt.timedelta(days=claim.delay_days), dt.time(10), zone)
             if at.timestamp() > as_of:
@@ -1377,7 +1490,7 @@ class _Timeline:
                 seconds = min(p.work.duration.draw(rnd), p.work.max_seconds)
                 seconds = max(60, seconds - seconds % 60)  # whole minutes, like time sheets
                 ooh = p.work.out_of_hours_share > 0 and rnd.random() < p.work.out_of_hours_share
-                if ooh:
+                if ooh and not self.cal.rule.always_open:
                     t = self.closing_after(t)
                 events.append((t, ("work", kind, seconds, ooh)))
                 t += seconds
@@ -1393,20 +1506,18 @@ class _Timeline:
                 events.append((t, "resolved"))
             if p.closing_share > 0 and rnd.random() < p.closing_share:
                 events.append((t + p.closing_after.draw(rnd), "closed"))
-        if priority is not None and mix.priority is not None and p.priority_change_share > 0:
-            if rnd.random() < p.priority_change_share:
-                new = mix.priority.pick_other(rnd, priority)
-                if new is not None:
-                    last = events[-1][0]
-                    at = created + rnd.randrange(max(1, last - created))
-                    index = bisect.bisect_right([e[0] for e in events], at)
-                    events.insert(index, (at, ("priority_changed", new)))
+        change = p.priority_change_share
+        if priority is not None and mix.priority is not None and rnd.random() < change:
+            new = mix.priority.pick_other(rnd, priority)
+            if new is not None:
+                last = events[-1][0]
+                at = created + rnd.randrange(max(1, last - created))
+                index = bisect.bisect_right([e[0] for e in events], at)
+                events.insert(index, (at, ("priority_changed", new)))
         return events
 
 
-def generate(
-    params: GenerateParams, out: TextIO, *, tickets: int | None = None
-) -> GenerateReport:
+def generate(params: GenerateParams, out: TextIO, *, tickets: int | None = None) -> GenerateReport:
     """Write a JSON Lines scenario to ``out``: the header, then tickets in creation order.
 
     ``tickets`` asks for exactly that many tickets: ``end`` and ``as_of`` are then replaced
@@ -1424,13 +1535,14 @@ def generate(
         end = as_of = _span_for_count(params, tickets)
         as_of_dt = dt.datetime.fromtimestamp(as_of, zone)
 
+    span_end = dt.datetime.fromtimestamp(end - 1, zone).date() + dt.timedelta(days=1)
     customer_rnd = Random(f"tierwise-generate:{seed}:customers")
     customers = _customers(params, customer_rnd)
     header: dict[str, Any] = {"type": "header", "as_of": as_of_dt.isoformat(), "name": params.name}
     if params.description:
         header["description"] = params.description
     header["subscriptions"] = [
-        _subscription(params, c, customer_rnd, as_of, zone)
+        _subscription(params, c, customer_rnd, as_of, span_end, zone)
         for c in sorted(customers, key=lambda x: x.name)
     ]
     out.write(_dumps(header) + "\n")
@@ -1491,8 +1603,12 @@ def generate(
             if isinstance(what, str):
                 records.append({"at": stamp, "type": what})
             elif what[0] == "work":
-                ev: dict[str, Any] = {"at": stamp, "type": "work", "kind": what[1],
-                                      "duration": format_seconds(what[2])}
+                ev: dict[str, Any] = {
+                    "at": stamp,
+                    "type": "work",
+                    "kind": what[1],
+                    "duration": format_seconds(what[2]),
+                }
                 if what[3]:
                     ev["out_of_hours_requested"] = True
                 records.append(ev)

@@ -24,6 +24,11 @@ CURRENCY_ALIASES: dict[str, str] = {
 }
 
 
+#: The currency of a plan that states no price at all (a free plan without ``currency``):
+#: it takes the currency of whatever it is combined with (ISO 4217's "no currency" code).
+NO_CURRENCY = "XXX"
+
+
 def minor_unit(currency: str) -> Decimal:
     """The smallest coin of a currency, e.g. Decimal('0.01') for EUR."""
     digits = MINOR_UNITS.get(currency, 2)

@@ -8,13 +8,20 @@ so that a change of terms shows as a small diff.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import tomli_w
+from jsonschema.protocols import Validator
+from jsonschema.validators import Draft202012Validator
 
+from tierwise.engine.errors import Diagnostic
 from tierwise.engine.pipeline import SimulationResult
+from tierwise.engine.results import result_schema
 
+#: The ``format`` key of the document; ``result.schema.json`` pins it with ``const``.
 RESULT_FORMAT_VERSION = 1
 
 
@@ -41,7 +48,7 @@ def to_dict(result: SimulationResult, *, relative_to: str | Path | None = None) 
     return doc
 
 
-def _diagnostic(diag: Any) -> dict[str, Any]:
+def _diagnostic(diag: Diagnostic) -> dict[str, Any]:
     return {
         "severity": diag.severity,
         "message": diag.message,
@@ -63,6 +70,7 @@ def _strip_prefix(value: Any, prefix: str) -> Any:
 
 
 def to_json(result: SimulationResult, *, relative_to: str | Path | None = None) -> str:
+    """The published document as indented JSON (UTF-8 kept readable)."""
     return json.dumps(to_dict(result, relative_to=relative_to), indent=2, ensure_ascii=False)
 
 
@@ -80,3 +88,21 @@ def _tomlable(value: Any) -> Any:
 def to_toml(result: SimulationResult, *, relative_to: str | Path | None = None) -> str:
     """The result as TOML: one ``[[tickets]]``, ``[[invoices]]``... table per row."""
     return tomli_w.dumps(_tomlable(to_dict(result, relative_to=relative_to)))
+
+
+@cache
+def _validator() -> Validator:
+    return Draft202012Validator(result_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def schema_errors(doc: Mapping[str, Any], *, limit: int = 20) -> list[str]:
+    """Where ``doc`` departs from ``result.schema.json`` (``$.path: message``); [] when valid.
+
+    Used by the tests and the real-data replay to keep the published schema honest.
+    """
+    errors = []
+    for error in _validator().iter_errors(doc):
+        errors.append(f"{error.json_path}: {error.message[:300]}")
+        if len(errors) >= limit:
+            break
+    return errors

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Literal
 
 from attrs import frozen
+
 from tierwise.engine.errors import SourceSpan
 
 # =========================================================================== basics

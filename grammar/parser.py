@@ -15,6 +15,7 @@ one pass and at most ``MAX_SYNTAX_ERRORS`` diagnostics.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import re
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+
 from tierwise.engine.errors import Diagnostic, PlanError, SourceSpan, TierwiseError
 from tierwise.grammar import GRAMMAR_PATH, ast
 from tierwise.grammar.transformer import DAY_UNITS, MONTH_UNITS, TIME_UNITS, PlanTransformer
@@ -247,10 +249,8 @@ def parse(text: str, file: str) -> ast.PlanFile:
     source = text if text.endswith("\n") else text + "\n"
     collector = _SyntaxErrors(source, file)
     tree: Tree[Token] | None = None
-    try:
+    with contextlib.suppress(UnexpectedInput):  # recorded by the collector, which gave up
         tree = lark_parser().parse(source, on_error=collector)
-    except UnexpectedInput:
-        pass  # already recorded by the collector, which gave up on it
     if collector.diagnostics or tree is None:
         raise PlanError(collector.finish())
     try:
@@ -278,10 +278,11 @@ def expected_text(expected: Iterable[str]) -> str:
     if "_PLAN" in names and "_CALENDAR" in names:
         return "'plan' or 'calendar'"
     phrases: list[str] = []
-    if _VALUE_TERMINALS <= names:
+    if names >= _VALUE_TERMINALS:
         names -= _VALUE_TERMINALS
         phrases.append("a value with its unit (4 business hours, 450 EUR, 23%)")
-    phrases += sorted({english(t) for t in names}, key=lambda p: (p.startswith("'"), p.strip("'")))
+    phrases += sorted({english(t) for t in names},
+                      key=lambda p: (p.startswith("'"), p.strip("'")))
     if len(phrases) <= 1:
         return "".join(phrases)
     return ", ".join(phrases[:-1]) + " or " + phrases[-1]
@@ -339,7 +340,7 @@ class _SyntaxErrors:
         return self._unexpected_token(error)
 
     def _unexpected_character(self, error: UnexpectedCharacters) -> Diagnostic:
-        pos = error.pos_in_stream
+        pos = error.pos_in_stream or 0
         char = self.text[pos] if pos < len(self.text) else ""
         line, column = error.line, error.column
         if char == '"':
@@ -359,7 +360,12 @@ class _SyntaxErrors:
             hint = "lists are written in square brackets: `when priority in [urgent, high]`"
         else:
             hint = self._clause_hint(error)
-        shown = repr(char) if char.isprintable() and char.strip() else f"U+{ord(char):04X}"
+        if not char:
+            shown = "at the end of the file"
+        elif char.isprintable() and char.strip():
+            shown = repr(char)
+        else:
+            shown = f"U+{ord(char):04X}"
         return Diagnostic(f"unexpected character {shown}", span,
                           expected=expected or None, hint=hint)
 
@@ -445,7 +451,7 @@ class _SyntaxErrors:
         if isinstance(error, UnexpectedToken):
             position = error.token.start_pos or 0
         else:
-            position = error.pos_in_stream
+            position = error.pos_in_stream or 0
         start = self._clause_start(position)
         match = _WORD.match(self.text, start)
         if match is None or match.start() >= position:
@@ -490,7 +496,7 @@ class _SyntaxErrors:
         token = error.token if isinstance(error, UnexpectedToken) else None
         if token is not None and token.type == "$END":
             return False
-        position = (token.start_pos or 0) if token is not None else error.pos_in_stream
+        position = (token.start_pos or 0) if token is not None else (error.pos_in_stream or 0)
         repeated = position == self._last_position
         self._last_position = position
 

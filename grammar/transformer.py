@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar
 from attrs import frozen
 from lark import Token, Transformer, v_args
 from lark.tree import Meta
+
 from tierwise.engine.errors import SourceSpan
 from tierwise.engine.quantities import CURRENCY_ALIASES
 from tierwise.grammar import ast
@@ -49,6 +50,11 @@ def parse_number(text: str) -> Decimal:
         return Decimal(compact)
     except InvalidOperation:  # pragma: no cover - the NUMBER terminal admits only numbers
         return Decimal(0)
+
+
+def _iso(currency: str) -> str:
+    """``€`` -> ``EUR``, ``zł`` -> ``PLN``; ISO codes stay."""
+    return CURRENCY_ALIASES.get(str(currency), str(currency))
 
 
 def unescape(token: str) -> str:
@@ -206,15 +212,15 @@ class PlanTransformer(Transformer[Token, ast.PlanFile]):
     def money_after(self, meta: Meta, children: list[Token]) -> ast.MoneyAmount:
         """``value: NUMBER CURRENCY -> money_after``: ``450 EUR``, ``129,00 zł``."""
         number, currency = children
-        return ast.MoneyAmount(parse_number(number), CURRENCY_ALIASES.get(str(currency), str(currency)),
-                               f"{number} {currency}", self._span(meta, children))
+        return ast.MoneyAmount(parse_number(number), _iso(currency), f"{number} {currency}",
+                               self._span(meta, children))
 
     @v_args(meta=True)
     def money_before(self, meta: Meta, children: list[Token]) -> ast.MoneyAmount:
         """``value: CURRENCY NUMBER -> money_before``: ``€450``, ``$20``."""
         currency, number = children
-        return ast.MoneyAmount(parse_number(number), CURRENCY_ALIASES.get(str(currency), str(currency)),
-                               f"{currency}{number}", self._span(meta, children))
+        return ast.MoneyAmount(parse_number(number), _iso(currency), f"{currency}{number}",
+                               self._span(meta, children))
 
     @v_args(meta=True)
     def percent(self, meta: Meta, children: list[Token]) -> ast.PercentAmount:
@@ -337,8 +343,7 @@ class PlanTransformer(Transformer[Token, ast.PlanFile]):
     @v_args(meta=True)
     def currency_clause(self, meta: Meta, children: list[Token]) -> ast.CurrencyClause:
         """``currency_clause: _CURRENCY_KW CURRENCY``"""
-        code = str(children[0])
-        return ast.CurrencyClause(CURRENCY_ALIASES.get(code, code), self._span(meta, children))
+        return ast.CurrencyClause(_iso(children[0]), self._span(meta, children))
 
     @v_args(meta=True)
     def vat_clause(self, meta: Meta, children: list[ast.Value]) -> ast.VatClause:
@@ -689,7 +694,8 @@ class PlanTransformer(Transformer[Token, ast.PlanFile]):
     def measure_clause(self, meta: Meta, children: list[Any]) -> ast.MeasureClause:
         """``measure_clause: _MEASURE (MEAN | ATTAINMENT_OF) metric group_by? _PER
         PERIOD_NAME``"""
-        kind = "mean" if children[0].type == "MEAN" else "attainment"
+        kind: Literal["mean", "attainment"] = (
+            "mean" if children[0].type == "MEAN" else "attainment")
         metric = self._first(children, ast.Metric)
         assert metric is not None
         group = self._wrapped(children, "group_by") or ()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from syrupy.assertion import SnapshotAssertion
 from test_grammar import PlanTextSnapshot
+
 from tierwise.engine.errors import Diagnostic, PlanError
 from tierwise.engine.model import Catalog, Metric, Plan
 from tierwise.engine.plans import check_paths, check_text, compile_text, load_catalog

@@ -16,6 +16,7 @@ import pytest
 from lark import Tree
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
 from tierwise.engine.errors import PlanError, SourceSpan
 from tierwise.engine.quantities import Money, Percent, TargetTime
 from tierwise.grammar import ast
@@ -315,7 +316,8 @@ def errors(text: str) -> list[tuple[int, int, str, str | None]]:
      "`4 business hours`"),
     ("plan p {\n  fee 450 eur per month\n}\n", 2, 11, "unknown unit 'eur'", "'EUR'"),
     ("plan p {\n  title \"abc\n}\n", 2, 9, "unterminated string", "close the string"),
-    ("plan p {\n  fee 450 EUR\n}\n", 2, 14, "this clause is not complete", "`fee 450 EUR per month`"),
+    ("plan p {\n  fee 450 EUR\n}\n", 2, 14, "this clause is not complete",
+     "`fee 450 EUR per month`"),
     ("plan p {\n  response within 4h when priority = urgent\n}\n", 2, 36,
      "unexpected character '='", "`when priority is urgent`"),
     ("plan p {\n  fee free\n", 2, 11, "unexpected end of file", "block at line 1 is not closed"),

@@ -1,4 +1,4 @@
-"""The wheel holds every sub-package and data file: build it, install it, run the CLI outside the repo.
+"""The wheel holds every sub-package and data file: build it, install it, run the CLI elsewhere.
 
 An editable install hides a package missing from ``[tool.setuptools] packages`` (it still
 imports from the source tree), so only a real wheel proves the packaging.

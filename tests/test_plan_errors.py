@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from tierwise.cli.main import cli
 from tierwise.engine.plans import check_paths
 
