@@ -15,13 +15,22 @@ EXIT_FINDINGS = 1
 EXIT_INPUT = 2
 
 
-@lru_cache(maxsize=64)
 def _source(file: str) -> str | None:
     """The text of a file named by a diagnostic, for the caret line (None if unreadable)."""
     try:
-        path = Path(file)
-        if not path.is_file() or path.stat().st_size > 50_000_000:
-            return None
+        stat = Path(file).stat()
+    except OSError:
+        return None
+    # Keyed on the file's identity too, so a file rewritten in one process is read again.
+    return _read_source(file, stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+@lru_cache(maxsize=64)
+def _read_source(file: str, mtime_ns: int, size: int, inode: int) -> str | None:
+    path = Path(file)
+    if not path.is_file() or size > 50_000_000:
+        return None
+    try:
         return path.read_bytes().decode("utf-8", errors="replace")
     except OSError:
         return None

@@ -351,6 +351,8 @@ def _target_time(ov: Override, rule: TargetRule, plan: Plan) -> TargetTime:
     value = _read(ov, _TARGET_FORMS)
     explicit = _CLOCK_WORD.search(ov.value) is not None
     current = rule.allowance.clock
+    counted = ("whole days (by end of next business day)"
+               if current is Clock.END_OF_NEXT_BUSINESS_DAY else current.value)
     if isinstance(value, ast.Duration):
         seconds = _whole(ov, value.seconds, "a target (in seconds)")
         if seconds <= 0:
@@ -361,7 +363,7 @@ def _target_time(ov: Override, rule: TargetRule, plan: Plan) -> TargetTime:
             clock = current
         else:
             raise _Fail(_problem(
-                ov, ov.value_at, f"{what} is counted in {current.value}; a plain "
+                ov, ov.value_at, f"{what} is counted in {counted}; a plain "
                 f"'{ov.value}' does not say which clock to use",
                 hint=f"write `{_hours_text(seconds, 'business')}` or "
                      f"`{_hours_text(seconds, 'calendar')}`"))
@@ -379,7 +381,7 @@ def _target_time(ov: Override, rule: TargetRule, plan: Plan) -> TargetTime:
             clock = current
         else:
             raise _Fail(_problem(
-                ov, ov.value_at, f"{what} is counted in {current.value}; a plain "
+                ov, ov.value_at, f"{what} is counted in {counted}; a plain "
                 f"'{ov.value}' does not say which clock to use",
                 hint=f"write `{days} business days` or `{days} calendar days`"))
         return TargetTime(clock, days=days)

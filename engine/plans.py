@@ -24,19 +24,21 @@ __all__ = ["check_paths", "check_text", "compile_text", "load_catalog", "plan_fi
 def load_catalog(paths: Sequence[str | Path] | str | Path) -> Catalog:
     """Parse and compile plan files and folders (all ``*.plan`` in a folder, sorted).
 
-    Raises ``PlanError`` carrying every error found (warnings are not raised).
+    Raises ``PlanError`` carrying every diagnostic found (the errors, and the warnings
+    with them) when there is any error; warnings alone do not raise.
     """
     catalog, diagnostics = check_paths(paths)
     if catalog is None:
-        raise PlanError([d for d in diagnostics if d.severity == "error"] or diagnostics)
+        raise PlanError(diagnostics)
     return catalog
 
 
 def compile_text(text: str, file: str = "<string>") -> Catalog:
-    """Compile plan text held in memory; raises ``PlanError`` with every error."""
+    """Compile plan text held in memory; raises ``PlanError`` with every diagnostic when
+    there is any error."""
     catalog, diagnostics = check_text(text, file)
     if catalog is None:
-        raise PlanError([d for d in diagnostics if d.severity == "error"] or diagnostics)
+        raise PlanError(diagnostics)
     return catalog
 
 

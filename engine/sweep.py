@@ -193,11 +193,10 @@ def _magnitude(value: object) -> Decimal:
 
 
 def _value_text(kind: object, number: Decimal, explicit: bool) -> str:
-    """A range value written back in the language's own spelling."""
+    """A range value written back in the language's own spelling (decimal places as the
+    range was written: 9.50..10.50/0.50 gives 10.00)."""
     from tierwise.grammar import ast
 
-    number = number.normalize() if number == number.to_integral_value() else number
-    whole = int(number) if number == number.to_integral_value() else None
     if isinstance(kind, ast.Duration):
         seconds = int(number)
         if not explicit:
@@ -209,15 +208,15 @@ def _value_text(kind: object, number: Decimal, explicit: bool) -> str:
             return f"{seconds // 60} {word} minutes"
         return f"{seconds} {word} seconds"
     if isinstance(kind, ast.Days):
+        unit = "day" if number == 1 else "days"
         if not explicit:
-            return f"{whole if whole is not None else number} days"
-        return f"{whole if whole is not None else number} " \
-               f"{'business' if kind.business else 'calendar'} days"
+            return f"{number} {unit}"
+        return f"{number} {'business' if kind.business else 'calendar'} {unit}"
     if isinstance(kind, ast.MoneyAmount):
-        return f"{whole if whole is not None else number} {kind.currency}"
+        return f"{number} {kind.currency}"
     if isinstance(kind, ast.PercentAmount):
-        return f"{whole if whole is not None else number}%"
-    return f"{whole if whole is not None else number} months"
+        return f"{number}%"
+    return f"{number} {'month' if number == 1 else 'months'}"
 
 
 def grid_points(axes: Sequence[GridAxis], base: Sequence[Override] = ()) -> list[GridPoint]:
@@ -439,7 +438,7 @@ def run_dask(catalog: Catalog, scenario_path: str | Path, points: Sequence[GridP
     else:
         client = Client(address)
     try:
-        data = client.scatter(SweepData(catalog, header, tickets), broadcast=True)
+        data = client.scatter(SweepData(catalog, header, tickets), broadcast=True, hash=False)
         if on_ready is not None:
             on_ready({"workers": len(client.scheduler_info().get("workers", {}))})
         futures = [client.submit(_dask_point, data, point, pure=False) for point in points]

@@ -102,12 +102,13 @@ def _simulate(plan_paths: list[Path], scenario_path: Path, root: Path) -> Simula
     try:
         return simulate_files(plan_paths, scenario_path)
     except TierwiseError as exc:
-        names = ", ".join(_relative(str(p), root) for p in [*plan_paths, scenario_path])
-        errors = [d for d in exc.diagnostics if d.severity == "error"] or list(exc.diagnostics)
-        count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
-        message = (f"tierwise could not replay {names}: {count}\n\n"
-                   + render_diagnostics(exc.diagnostics))
-        pytest.fail(_relative(message, root), pytrace=False)
+        diagnostics = list(exc.diagnostics)
+    # Failing outside the ``except`` keeps pytest from printing the chained exception.
+    names = ", ".join(_relative(str(p), root) for p in [*plan_paths, scenario_path])
+    errors = [d for d in diagnostics if d.severity == "error"] or diagnostics
+    count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+    message = f"tierwise could not replay {names}: {count}\n\n{render_diagnostics(diagnostics)}"
+    pytest.fail(_relative(message, root), pytrace=False)
 
 
 # ---- a readable diff -------------------------------------------------------------------
@@ -235,7 +236,8 @@ def tierwise_snapshot(request: pytest.FixtureRequest) -> TierwiseSnapshot:
         result = _simulate(plan_paths, _resolve(root, scenario), root)
         text = to_toml(result, relative_to=root)
         assertion = snapshot(name=name) if name else snapshot
-        if not assertion == text:
+        matches: bool = assertion == text  # syrupy records the outcome (and updates)
+        if not matches:
             pytest.fail(_failure_message(assertion, text, root), pytrace=False)
         return result
 

@@ -248,7 +248,7 @@ def test_priority_errors_and_warnings(catalog: Catalog) -> None:
     diag = errors(catalog, "BASIC.response.nromal=6h").diagnostics[0]
     assert "has no priority 'nromal'" in diag.message and "normal" in (diag.hint or "")
     warnings = []
-    apply_overrides(catalog, ["OPEN.response.p1=2h"], on_warning=warnings.append)
+    apply_overrides(catalog, ["NIGHT.response.p1=2h"], on_warning=warnings.append)
     assert "names no priority 'p1'" in warnings[0].message
     assert "no resolution target" in errors(catalog, "OPEN.resolution=1h").diagnostics[0].message
 
