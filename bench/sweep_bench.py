@@ -49,6 +49,14 @@ def generate_history(path: Path, tickets: int) -> float:
     return time.perf_counter() - started
 
 
+def _load() -> str:
+    """The 1-minute load average: the machine may be shared while the bench runs."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:  # pragma: no cover - not on every platform
+        return "n/a"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tickets", type=int, default=100_000)
@@ -85,13 +93,14 @@ def main(argv: list[str] | None = None) -> int:
         header, stream = open_scenario(history)
         tickets = tuple(stream)
         read_s = time.perf_counter() - started
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         simulate(catalog, header, tickets, keep_tickets=False)
-        point_s = time.perf_counter() - started
+        point_s, point_cpu = time.perf_counter() - started, time.process_time() - cpu
         del tickets
         print(f"read the scenario: {read_s:.1f} s; single point (summary-only replay): "
-              f"{point_s:.1f} s")
+              f"{point_s:.1f} s wall, {point_cpu:.1f} s CPU")
 
+        load_before = _load()
         started = time.perf_counter()
         rows = list(run_local(catalog, history, points, workers=args.workers))
         sweep_s = time.perf_counter() - started
@@ -100,8 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         bar = 2 * ideal
         print(f"sweep of {len(points)} points on {args.workers} local workers: {sweep_s:.1f} s "
               f"(ideal {ideal:.1f} s, bar {bar:.1f} s, {sweep_s / ideal:.2f}x ideal)")
-        print(f"  = {sweep_s / len(points):.2f} s per point; serially it would take "
-              f"{read_s + point_s * len(points):.0f} s")
+        in_worker = sum(r["seconds"] for r in rows) / len(rows)
+        cpu_worker = sum(r["cpu_seconds"] for r in rows) / len(rows)
+        print(f"  inside the workers a point took {in_worker:.2f} s wall, {cpu_worker:.2f} s "
+              f"CPU; serially the grid would take {read_s + point_s * len(points):.0f} s")
+        print(f"  load average before/after: {load_before} / {_load()}")
         ok = sweep_s <= bar
 
         if args.dask:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 import tomli_w
 from rich import box
@@ -32,6 +33,7 @@ from tierwise.cli.common import (
 )
 from tierwise.cli.errors import EXIT_FINDINGS, InputError, echo_diagnostics
 from tierwise.engine.compare import DEFAULT_LIMIT, Comparison, compare_files
+from tierwise.engine.errors import Diagnostic
 from tierwise.engine.overrides import OverrideError
 
 
@@ -58,9 +60,11 @@ def option_errors() -> Iterator[None]:
         raise CommandLineError(exc) from None
 
 
-def warn_overrides(diagnostic: Any) -> None:
-    """Warnings about overrides (e.g. a priority no rule names), caret under the part."""
-    click.echo(diagnostic.render(), err=True)
+def warn_overrides(diagnostic: Diagnostic) -> None:
+    """Warnings about overrides (e.g. a priority no rule names), caret under the part
+    (the diagnostic's ``path`` is the option as typed)."""
+    line = diagnostic.path
+    click.echo(attrs.evolve(diagnostic, path=None).render(line), err=True)
 
 
 set_option = click.option(

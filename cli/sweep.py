@@ -91,12 +91,9 @@ def sweep_command(paths: tuple[Path, ...], grids: tuple[str, ...], sets: tuple[s
     with user_errors():
         catalog = load_catalog(plans)
         with option_errors():
-            check_points(catalog, axes, points, base)
-            if base:  # say once what the shared --set overrides warn about
-                from tierwise.engine.overrides import apply_overrides
-
-                apply_overrides(catalog, base, on_warning=warn_overrides)
-        header, _tickets = open_scenario(scenario)
+            check_points(catalog, axes, points, base, on_warning=warn_overrides)
+        header, _tickets = open_scenario(scenario)  # the workers read the tickets themselves
+        del _tickets
         unknown = check_plans(header, set(catalog.plans))
         if unknown:
             raise ScenarioError(unknown)

@@ -413,6 +413,16 @@ class Plan:
     incident_credits: tuple[IncidentCredit, ...] = ()
     aggregate_credits: tuple[AggregateCredit, ...] = ()
     features: tuple[Feature, ...] = ()
+    #: Where each plan-level clause was written, for provenance of figures that come from a
+    #: flag or a single value rather than a rule object. Keys: "calendar", "currency", "fee",
+    #: "vat", "minimum term", "plan change", "priorities", "channels", "subscription required",
+    #: "requests in support hours only", "queue", "refunds", "title". A key is absent when the
+    #: clause was not written (the default applies); inherited clauses keep the parent's span.
+    clause_spans: Mapping[str, SourceSpan] = field(factory=dict, eq=False, order=False)
+
+    def span_of(self, clause: str) -> SourceSpan:
+        """The clause's span, or the plan's own when the clause was not written."""
+        return self.clause_spans.get(clause, self.span)
 
 
 @frozen

@@ -425,7 +425,8 @@ def apply_overrides(catalog: Catalog, overrides: Sequence[str | Override], *,
     """A new catalog with the overrides applied in order (the input is not changed).
 
     Raises :class:`OverrideError` with one located diagnostic per bad override (all of them
-    are checked, not just the first).
+    are checked, not just the first). Warnings go to ``on_warning``; their ``path`` is the
+    option as typed (``--set STANDARD.response.normal=6h``), the text their span points into.
     """
     problems: list[tuple[Diagnostic, str]] = []
     warnings: list[tuple[Diagnostic, str]] = []
@@ -442,8 +443,8 @@ def apply_overrides(catalog: Catalog, overrides: Sequence[str | Override], *,
     if problems:
         raise OverrideError(problems)
     if on_warning is not None:
-        for diag, _line in warnings:
-            on_warning(diag)
+        for diag, line in warnings:  # ``path`` carries the option as typed, for the caret
+            on_warning(attrs.evolve(diag, path=line))
     return catalog
 
 

@@ -64,12 +64,19 @@ class SimulationResult:
     diagnostics: tuple[Diagnostic, ...] = field(factory=tuple)
 
 
+_OPEN = frozenset({Status.PENDING, Status.OBJECTIVE_PENDING, Status.BREACHED,
+                   Status.OBJECTIVE_MISSED, Status.NOT_GUARANTEED})
+
+
 def _queue_entry(result: TicketResult, catalog: Catalog) -> QueueEntry | None:
-    """The earliest pending deadline of a ticket whose plan serves by deadline."""
+    """The earliest open deadline of a ticket whose plan serves by deadline.
+
+    Open means not stopped by ``as_of``: pending targets, and overdue ones (breached or
+    objective missed with no stop), which head the queue.
+    """
     if result.plan is None or not catalog.plans[result.plan].queue_earliest_deadline_first:
         return None
-    pending = [t for t in result.targets
-               if t.status in (Status.PENDING, Status.OBJECTIVE_PENDING)]
+    pending = [t for t in result.targets if t.stopped_at is None and t.status in _OPEN]
     if not pending:
         return None
     first = min(pending, key=lambda t: t.deadline)

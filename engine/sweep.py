@@ -226,16 +226,26 @@ def grid_points(axes: Sequence[GridAxis], base: Sequence[Override] = ()) -> list
 
 
 def check_points(catalog: Catalog, axes: Sequence[GridAxis], points: Sequence[GridPoint],
-                 base: Sequence[Override] = ()) -> None:
+                 base: Sequence[Override] = (),
+                 on_warning: Callable[[Diagnostic], None] | None = None) -> None:
     """Apply every value, then every point, to the catalog before anything is simulated,
-    so a bad value is an input error (exit 2) rather than a failure half-way."""
+    so a bad value is an input error (exit 2) rather than a failure half-way. Each
+    distinct warning is given to ``on_warning`` once."""
     problems: list[tuple[Diagnostic, str]] = []
     seen: set[tuple[str, str]] = set()
-    apply_overrides(catalog, base)
+    warned: set[tuple[str, str | None]] = set()
+
+    def warn(diagnostic: Diagnostic) -> None:
+        key = (diagnostic.message, diagnostic.path)
+        if on_warning is not None and key not in warned:
+            warned.add(key)
+            on_warning(diagnostic)
+
+    apply_overrides(catalog, base, on_warning=warn)
     for axis in axes:
         for value in axis.values:
             try:
-                apply_overrides(catalog, [*base, value])
+                apply_overrides(catalog, [*base, value], on_warning=warn)
             except OverrideError as exc:
                 for diag, line in zip(exc.diagnostics, exc.lines, strict=True):
                     key = (diag.message, line)
@@ -257,7 +267,7 @@ def evaluate(catalog: Catalog, header: ScenarioHeader, tickets: Iterable[Ticket]
     from tierwise.engine.pipeline import simulate
 
     changed = apply_overrides(catalog, point.overrides)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = simulate(changed, header, tickets, keep_tickets=False)
     totals = result.summary["totals"]
     first = totals["first_response"]
@@ -273,7 +283,8 @@ def evaluate(catalog: Catalog, header: ScenarioHeader, tickets: Iterable[Ticket]
         "mean_response_s": None if first["mean"] is None else first["mean"]["seconds"],
         "p90_response_s": None if first["p90"] is None else first["p90"]["seconds"],
         "money": money_totals(result.money),
-        "seconds": round(time.perf_counter() - started, 3),
+        "seconds": round(time.perf_counter() - started, 3),  # timings: not in CLI output
+        "cpu_seconds": round(time.process_time() - cpu, 3),
     })
     return row
 
@@ -329,7 +340,7 @@ def columns(axes: Sequence[GridAxis], currencies: Sequence[str]) -> list[str]:
 
 def flat(row: Row, currencies: Sequence[str]) -> Row:
     """A row with its money spread into ``revenue_PLN``... columns (zero when absent)."""
-    out = {k: v for k, v in row.items() if k not in ("money", "seconds")}
+    out = {k: v for k, v in row.items() if k not in ("money", "seconds", "cpu_seconds")}
     for cur in currencies:
         figures = row["money"].get(cur, {})
         for key in ("revenue", "fees", "work", "credits", "net"):
@@ -383,18 +394,25 @@ def run_local(catalog: Catalog, scenario_path: str | Path, points: Sequence[Grid
         for point in points:
             yield evaluate(catalog, header, tickets, point)
         return
-    with cf.ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                initargs=(catalog, str(scenario_path))) as pool:
+    pool = cf.ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                  initargs=(catalog, str(scenario_path)))
+    finished = False
+    try:
         futures = [pool.submit(_run_point, point) for point in points]
-        try:
-            for future in cf.as_completed(futures):
-                row, problems = future.result()
-                if row is None:
-                    raise TierwiseError(problems)
-                yield row
-        finally:
-            for future in futures:
-                future.cancel()
+        for future in cf.as_completed(futures):
+            row, problems = future.result()
+            if row is None:
+                raise TierwiseError(problems)
+            yield row
+        finished = True
+    finally:
+        if finished:
+            pool.shutdown(wait=True)
+        else:  # an error, Ctrl-C or a consumer that stopped: do not wait for running points
+            processes = list(getattr(pool, "_processes", {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
 
 
 # --------------------------------------------------------------------------- dask

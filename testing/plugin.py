@@ -93,8 +93,8 @@ def _relative(text: str, root: Path) -> str:
     return text.replace(str(root.resolve()) + "/", "").replace(str(root) + "/", "")
 
 
-def _simulate(plan_paths: list[Path], scenario_path: Path, root: Path) -> SimulationResult:
-    """Replay the scenario; bad input fails the test with tierwise's located messages."""
+def _replay(plan_paths: list[Path], scenario_path: Path, root: Path) -> SimulationResult | str:
+    """The replay's result, or tierwise's located messages (file:line:col, caret, hint)."""
     from tierwise.engine.errors import TierwiseError
     from tierwise.engine.pipeline import simulate_files
     from tierwise.engine.scenario_io import render_diagnostics
@@ -103,12 +103,39 @@ def _simulate(plan_paths: list[Path], scenario_path: Path, root: Path) -> Simula
         return simulate_files(plan_paths, scenario_path)
     except TierwiseError as exc:
         diagnostics = list(exc.diagnostics)
-    # Failing outside the ``except`` keeps pytest from printing the chained exception.
     names = ", ".join(_relative(str(p), root) for p in [*plan_paths, scenario_path])
     errors = [d for d in diagnostics if d.severity == "error"] or diagnostics
     count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
     message = f"tierwise could not replay {names}: {count}\n\n{render_diagnostics(diagnostics)}"
-    pytest.fail(_relative(message, root), pytrace=False)
+    return _relative(message, root)
+
+
+def _keep_snapshot(assertion: SnapshotAssertion, name: str | None,
+                   error: Exception | None) -> None:
+    """Record a failed check for a replay that never produced a result.
+
+    Without it syrupy would see the stored snapshot as unused, say so, and delete it under
+    ``--snapshot-update``: a typo in a plan must not cost the reviewed snapshot. This uses
+    syrupy's result records, so it is best effort: if they change shape, nothing breaks
+    (the snapshot is then merely reported unused, as before).
+    """
+    try:
+        from syrupy.assertion import AssertionResult
+
+        index = name or assertion.num_executions
+        ext, where = assertion.extension, assertion.test_location
+        location = ext.get_location(test_location=where, index=index)
+        stored = Path(location)
+        assertion.executions[assertion.num_executions] = AssertionResult(
+            snapshot_location=location,
+            snapshot_name=ext.get_snapshot_name(test_location=where, index=index),
+            asserted_data=None,
+            recalled_data=stored.read_text(encoding="utf-8") if stored.is_file() else None,
+            created=False, updated=False, success=False, exception=error,
+            test_location=where,
+        )
+    except Exception:  # pragma: no cover - depends on syrupy's internals
+        pass
 
 
 # ---- a readable diff -------------------------------------------------------------------
@@ -233,7 +260,14 @@ def tierwise_snapshot(request: pytest.FixtureRequest) -> TierwiseSnapshot:
         __tracebackhide__ = True
         plan_list = [plans] if isinstance(plans, str | Path) else list(plans)
         plan_paths = [_resolve(root, p) for p in plan_list]
-        result = _simulate(plan_paths, _resolve(root, scenario), root)
+        try:
+            result = _replay(plan_paths, _resolve(root, scenario), root)
+        except Exception as exc:  # a bug, not bad input: keep the traceback, and the snapshot
+            _keep_snapshot(snapshot, name, exc)
+            raise
+        if isinstance(result, str):
+            _keep_snapshot(snapshot, name, None)
+            pytest.fail(result, pytrace=False)
         text = to_toml(result, relative_to=root)
         assertion = snapshot(name=name) if name else snapshot
         matches: bool = assertion == text  # syrupy records the outcome (and updates)

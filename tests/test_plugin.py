@@ -90,7 +90,7 @@ def vendor(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def _set_fee(pytester: pytest.Pytester, old: str, new: str) -> None:
+def _edit_plan(pytester: pytest.Pytester, old: str, new: str) -> None:
     plan = pytester.path / "plans/acme.plan"
     plan.write_text(plan.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
 
@@ -121,7 +121,7 @@ def test_update_creates_the_snapshot_and_the_next_run_passes(vendor: pytest.Pyte
 def test_changed_fee_fails_with_a_readable_diff_then_update_accepts_it(
         vendor: pytest.Pytester) -> None:
     vendor.runpytest_inprocess("--snapshot-update").assert_outcomes(passed=1)
-    _set_fee(vendor, "fee 399 PLN", "fee 449 PLN")
+    _edit_plan(vendor, "fee 399 PLN", "fee 449 PLN")
 
     result = vendor.runpytest_inprocess()
     result.assert_outcomes(failed=1)
@@ -144,20 +144,29 @@ def test_changed_fee_fails_with_a_readable_diff_then_update_accepts_it(
     vendor.runpytest_inprocess().assert_outcomes(passed=1)
 
 
-def test_a_bad_plan_fails_with_located_errors_not_a_traceback(vendor: pytest.Pytester) -> None:
-    _set_fee(vendor, "response within 8 business hours", "response within 8")
-    result = vendor.runpytest_inprocess()
+def test_a_bad_plan_fails_with_located_errors_and_keeps_the_snapshot(
+        vendor: pytest.Pytester) -> None:
+    vendor.runpytest_inprocess("--snapshot-update").assert_outcomes(passed=1)
+    stored = (vendor.path / SNAPSHOT).read_text(encoding="utf-8")
+    _edit_plan(vendor, "response within 8 business hours", "response within 8")
+
+    # Even under --snapshot-update: the reviewed snapshot is neither rewritten nor deleted
+    # as "unused" because the replay could not run.
+    result = vendor.runpytest_inprocess("--snapshot-update")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "*tierwise could not replay plans/acme.plan, scenarios/q3.toml: 1 error",
         "plans/acme.plan:14:*: error: a duration needs a unit",
         "*response within 8 when channel is email*",
         "*^*",
+        "  hint: *",
+        "*1 snapshot failed*",
     ])
     failure = result.stdout.str().split(" FAILURES ")[1]
     assert "Traceback" not in failure and "PlanError" not in failure
     assert str(vendor.path) not in failure  # file names as the vendor wrote them
-    assert not (vendor.path / SNAPSHOT).exists()
+    assert "unused" not in failure
+    assert (vendor.path / SNAPSHOT).read_text(encoding="utf-8") == stored
 
 
 # ---- the diff helper, without a subprocess --------------------------------------------

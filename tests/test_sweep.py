@@ -160,8 +160,9 @@ def test_evaluate_and_serial_run(files: dict[str, Path]) -> None:
 
     scenario = load_scenario(files["scenario"])
     direct = evaluate(catalog, scenario.header, scenario.tickets, points[0])
-    assert {k: v for k, v in direct.items() if k != "seconds"} == {
-        k: v for k, v in rows[0].items() if k != "seconds"}
+    timings = ("seconds", "cpu_seconds")
+    assert {k: v for k, v in direct.items() if k not in timings} == {
+        k: v for k, v in rows[0].items() if k not in timings}
 
 
 # --------------------------------------------------------------------------- command line
@@ -253,3 +254,18 @@ def test_cli_on_a_dask_local_cluster(files: dict[str, Path]) -> None:
                   key=lambda r: r["point"])
     assert [r["breached"] for r in rows] == [2, 1, 0]
     assert "on Dask scheduler" in result.stderr
+
+
+def test_a_bad_ticket_line_read_in_a_worker_is_a_located_error(files: dict[str, Path],
+                                                                 tmp_path: Path) -> None:
+    from tierwise.engine.scenario_io import load_scenario, write_jsonl
+
+    scenario = load_scenario(files["scenario"])
+    history = tmp_path / "history.jsonl"
+    write_jsonl(history, scenario.header, scenario.tickets)
+    with history.open("a", encoding="utf-8") as out:
+        out.write('{"type": "ticket", "id": "T9", "customer": "acme"}\n')
+    result = sweep(str(files["terms"]), str(history), "--grid", "BASIC.response=4h,8h",
+                   "--workers", "2", "-f", "csv")
+    assert result.exit_code == 2
+    assert "history.jsonl:4" in result.stderr and "Traceback" not in result.output
