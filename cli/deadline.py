@@ -15,13 +15,7 @@ from zoneinfo import ZoneInfo
 import click
 import tomli_w
 
-from tierwise.cli.common import (
-    OptionError,
-    check_paths,
-    format_option,
-    parse_instant,
-    user_errors,
-)
+from tierwise.cli.common import FORMATS, OptionError, check_paths, parse_instant, user_errors
 from tierwise.engine.errors import did_you_mean
 from tierwise.engine.model import Catalog, Commitment, Plan
 from tierwise.engine.results import Status, TargetResult, TicketResult, local_text, utc_text
@@ -146,7 +140,10 @@ def _channel_notes(plan: Plan, channel: str | None) -> list[str]:
 @click.option("--express", is_flag=True, help="An express request.")
 @click.option("--field", "fields", multiple=True, metavar="NAME=VALUE",
               help="A custom ticket field (repeatable).")
-@format_option
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table",
+              show_default=True,
+              help="table: text with the trace; json / toml: the ticket as in `simulate`'s "
+                   "result (`$defs/ticket` of `tierwise schema result`).")
 def deadline_command(plan_file: tuple[Path, ...], plan_name: str | None, opened: str,
                      priority: str | None, channel: str | None, category: str | None,
                      product_status: str | None, unregistered: bool, express: bool,

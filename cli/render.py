@@ -55,9 +55,9 @@ def _styled(text: str, status: str) -> str:
     return f"[{style}]{_e(text)}[/{style}]" if style else _e(text)
 
 
-def tickets_table(doc: dict[str, Any], *, explain: bool) -> Table:
+def tickets_table(doc: dict[str, Any]) -> Table:
     """One row per target (one per ticket that is not covered)."""
-    table = Table(title="Tickets", box=box.SIMPLE_HEAVY, show_lines=explain)
+    table = Table(title="Tickets", box=box.SIMPLE_HEAVY)
     for column in ("ticket", "plan", "prio", "target", "deadline (local)", "measured",
                    "status", "rule"):
         table.add_column(column, overflow="fold")
@@ -74,17 +74,37 @@ def tickets_table(doc: dict[str, Any], *, explain: bool) -> Table:
             status = target["status"]
             # the reason already starts with the status ("not guaranteed: ...")
             shown = target.get("reason") or status.replace("_", " ")
-            label = target["metric"] + (f" #{target['occurrence'] + 1}"
-                                        if target["metric"] in ("next reply", "update") else "")
-            label += f" {target['allowance']}"
-            rule = _e(target["rule"]["ref"])
-            if explain:
-                rule += "\n" + "\n".join(_e(line) for line in target["explanation"])
             table.add_row(_e(ticket["ticket"]), _e(ticket["plan"] or "-"),
-                          _e(target.get("priority") or "-"), _e(label),
+                          _e(target.get("priority") or "-"), _e(_target_label(target)),
                           _local(target["deadline"]), _e(target["measured"]["text"]),
-                          _styled(shown, status), rule)
+                          _styled(shown, status), _e(target["rule"]["ref"]))
     return table
+
+
+def _target_label(target: dict[str, Any]) -> str:
+    """``response 8 business hours``, ``next reply #2 4 business hours``."""
+    label: str = target["metric"]
+    if label in ("next reply", "update"):
+        label += f" #{target['occurrence'] + 1}"
+    return f"{label} {target['allowance']}"
+
+
+def print_explanations(doc: dict[str, Any], console: Console) -> None:
+    """Under the tickets table, every target's trace at full width: the rule (file:line),
+    the calendar, where the clock started, how the deadline was counted, pauses, the stop."""
+    console.print("[bold]How each target was counted[/bold]", highlight=False)
+    for ticket in doc["tickets"]:
+        if not ticket["covered"]:
+            console.print(f"{_e(ticket['ticket'])}: not covered: {_e(ticket['coverage'])}",
+                          highlight=False)
+            continue
+        for target in ticket["targets"]:
+            console.print(f"{_e(ticket['ticket'])} {_e(_target_label(target))}: "
+                          + _styled(target.get("reason") or target["status"].replace("_", " "),
+                                    target["status"]), highlight=False)
+            for line in target["explanation"]:
+                console.print(f"    {_e(line)}", highlight=False, overflow="fold")
+    console.print()
 
 
 def summary_table(doc: dict[str, Any]) -> Table:
@@ -164,7 +184,9 @@ def queue_table(doc: dict[str, Any]) -> Table:
 def render_tables(doc: dict[str, Any], console: Console, *, explain: bool) -> None:
     """The whole result: tickets (unless left out), summary, invoices, credits, queue, totals."""
     if doc["tickets"]:
-        console.print(tickets_table(doc, explain=explain))
+        console.print(tickets_table(doc))
+        if explain:
+            print_explanations(doc, console)
     console.print(summary_table(doc))
     if doc["invoices"]:
         console.print(invoices_table(doc, explain=explain))

@@ -106,11 +106,6 @@ class Mix:
     def names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.items)
 
-    def share(self, name: str) -> float:
-        """The normalised share of ``name`` (0 when absent)."""
-        total = self._cum[-1]
-        return sum(s for n, s in self.items if n == name) / total
-
     def pick(self, rnd: Random) -> str:
         cum = self._cum
         return self.items[bisect.bisect_right(cum, rnd.random() * cum[-1])][0]
