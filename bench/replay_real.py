@@ -117,6 +117,7 @@ def per_target_pass(job: Job, scenario: Path) -> dict[str, Any]:
     simulator = Simulator(catalog, header)
     counts: Counter[tuple[str, str, str]] = Counter()
     oracle: Counter[tuple[str, str, str]] = Counter()  # (metric|any, our verdict, made_sla)
+    resolved: list[tuple[float, bool]] = []  # (measured resolution seconds, made_sla)
     for ticket in tickets:
         result = simulator.simulate_ticket(ticket)
         made_sla = ticket.fields.get("made_sla", "?")
@@ -125,6 +126,8 @@ def per_target_pass(job: Job, scenario: Path) -> dict[str, Any]:
             continue
         verdict: dict[str, bool] = {}
         for target in result.targets:
+            if target.metric.value == "resolution" and made_sla in ("true", "false"):
+                resolved.append((target.measured.total_seconds(), made_sla == "true"))
             if not target.guaranteed or target.status not in (Status.MET, Status.BREACHED):
                 continue
             breached = target.status is Status.BREACHED
@@ -135,7 +138,39 @@ def per_target_pass(job: Job, scenario: Path) -> dict[str, Any]:
         if verdict:
             any_breach = any(verdict.values())
             oracle[("any", "breached" if any_breach else "met", made_sla)] += 1
-    return {"counts": counts, "oracle": oracle}
+    return {"counts": counts, "oracle": oracle, "threshold": best_threshold(resolved)}
+
+
+def best_threshold(pairs: list[tuple[float, bool]]) -> tuple[float, float] | None:
+    """The cut T that best reproduces made_sla as "resolved within T" (measured in the
+    target's own clock), and its agreement: what the source system's terms look like."""
+    if not pairs:
+        return None
+    pairs = sorted(pairs)
+    total, made = len(pairs), sum(1 for _, ok in pairs if ok)
+    best = (0.0, (total - made) / total)  # T = 0: nothing is within
+    within_ok = within_late = 0
+    for i, (seconds, ok) in enumerate(pairs):
+        within_ok += ok
+        within_late += not ok
+        if i + 1 < total and pairs[i + 1][0] == seconds:
+            continue
+        agree = (within_ok + (total - made - within_late)) / total
+        if agree > best[1]:
+            best = (seconds, agree)
+    return best
+
+
+def kappa(cells: dict[tuple[str, str], int]) -> float:
+    """Cohen's kappa of our verdict against made_sla (agreement beyond chance)."""
+    total = sum(cells.values())
+    if total == 0:
+        return math.nan
+    observed = (cells[("met", "true")] + cells[("breached", "false")]) / total
+    ours_met = (cells[("met", "true")] + cells[("met", "false")]) / total
+    theirs_true = (cells[("met", "true")] + cells[("breached", "true")]) / total
+    chance = ours_met * theirs_true + (1 - ours_met) * (1 - theirs_true)
+    return (observed - chance) / (1 - chance) if chance < 1 else math.nan
 
 
 # --------------------------------------------------------------------------- the report
@@ -152,7 +187,7 @@ def table(head: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
     return "\n".join(lines)
 
 
-_EXCEEDS = re.compile(r"priority=(\w+): mean response (\S+) over (\d+) tickets"
+_EXCEEDS = re.compile(r"priority=(\w+): mean response (\S+) over (\d+) tickets?"
                       r"(?:, \d+ pending counted so far)? exceeds the target ([^;\s]+)")
 
 
@@ -253,15 +288,23 @@ def report(runs: list[dict[str, Any]], passes: dict[str, dict[str, Any]],
                          for s in ("true", "false")}
                 total = sum(cells.values())
                 agree = cells[("met", "true")] + cells[("breached", "false")]
-                rows.append([r["job"].plan, metric, f"{cells[('met', 'true')]:,}",
+                rows.append([r["job"].plan, metric, f"{kappa(cells):.2f}",
+                             f"{cells[('met', 'true')]:,}",
                              f"{cells[('met', 'false')]:,}", f"{cells[('breached', 'true')]:,}",
                              f"{cells[('breached', 'false')]:,}", pct(agree, total),
                              pct(cells[("breached", "true")] + cells[("breached", "false")],
                                  total),
                              pct(cells[("met", "false")] + cells[("breached", "false")], total)])
-        out.append(table(["plan", "our verdict on", "met & made_sla", "met & not made_sla",
+        out.append(table(["plan", "our verdict on", "kappa", "met & made_sla",
+                          "met & not made_sla",
                           "breached & made_sla", "breached & not made_sla", "agreement",
                           "we breach", "made_sla false"], rows))
+        for r in oracle_runs:
+            cut = passes[r["job"].plan]["threshold"]
+            if cut is not None:
+                out.append(f"\n{r['job'].plan}: made_sla is best reproduced as \"resolved within "
+                           f"{cut[0] / 3600:.1f} h\" (the target's own clock, pauses taken out): "
+                           f"{100 * cut[1]:.1f}% agreement.")
     if variants:
         out += ["", "## Sensitivity: Promotino's terms on a São Paulo calendar", ""]
         rows = []

@@ -75,9 +75,12 @@ def write_output(text: str, output: Path | None, *, force: bool,
     if output.exists() and not force:
         raise OptionError("--output", str(output), "the file already exists; not overwriting it",
                           hint="choose another --output, or pass --force to replace it")
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise OptionError("--output", str(output), f"the folder {folder} does not exist",
+                          hint="create it first (a mistyped folder is not created for you)")
     try:
         mode = output.stat().st_mode & 0o777 if output.exists() else _new_file_mode()
-        output.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
     except OSError as exc:
         raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None

@@ -58,6 +58,8 @@ from tierwise.engine.invoices import (
     InvoiceLine,
     LineKind,
     MoneyResult,
+    count_text,
+    money_text,
     sum_money,
 )
 from tierwise.engine.model import (
@@ -66,7 +68,6 @@ from tierwise.engine.model import (
     Catalog,
     Overhead,
     PackProduct,
-    Period,
     Plan,
     PlanChange,
     RateRule,
@@ -77,6 +78,7 @@ from tierwise.engine.precedence import applicable
 from tierwise.engine.quantities import NO_CURRENCY, Clock, Money, TargetTime, format_seconds
 from tierwise.engine.results import TicketResult
 from tierwise.engine.scenario import EventKind, ScenarioHeader, Subscription, Ticket
+from tierwise.engine.subscriptions import BillingCycle, PlanSwitch, PlanTimeline, calendar_zone
 
 UTC = dt.UTC
 HOUR = Decimal(3600)
@@ -292,18 +294,25 @@ class _Session:
 
 
 @frozen
+class _Terms:
+    """What billing a session takes from its plan (see ``Ledger.session_terms``)."""
+
+    rate: RateRule | None
+    overhead: int  # seconds
+    out_of_hours: Surcharge | None
+    express: Surcharge | None  # only for sessions of express tickets
+    split: bool  # cut the session at the calendar's boundaries
+
+
+#: Bound on the cache of session terms (flat memory whatever the custom fields).
+_TERMS_CACHE_LIMIT = 4096
+
+
+@frozen
 class _AllowanceHit:
     created: dt.datetime
     ticket: str
     seq: int
-
-
-@frozen
-class _Change:
-    effective: dt.datetime  # when rates, included hours... switch
-    at: dt.datetime  # when the customer made the change
-    plan: str
-    rule: PlanChange  # the change rule of the plan being left
 
 
 @define
@@ -332,36 +341,19 @@ def subscription_currency(plans: Sequence[Plan]) -> str:
 
 
 class _Customer:
-    """One subscription's billing state: cycle, periods, plan timeline and collected input."""
+    """One subscription's billing state: its plan timeline and periods, and collected input."""
 
-    def __init__(self, sub: Subscription, catalog: Catalog, as_of: dt.datetime,
-                 zone_of: dict[str, ZoneInfo]) -> None:
+    def __init__(self, sub: Subscription, timeline: PlanTimeline, catalog: Catalog,
+                 as_of: dt.datetime) -> None:
         self.sub = sub
         plans = catalog.plans
-        first = plans[sub.plan]
-        self.currency = subscription_currency(
-            [plans[sub.plan], *(plans[c.plan] for c in sub.changes)])
-        self.period = first.fee.period if first.fee is not None else Period.MONTH
-        self.zone = zone_of[first.name]
-        changes = sorted(sub.changes, key=lambda c: c.at)
-        self.raw: list[tuple[dt.datetime, str]] = [(c.at, c.plan) for c in changes]
-        self.changes: list[_Change] = []
-        previous = sub.plan
-        for change in changes:
-            rule = plans[previous].plan_change
-            effective = change.at
-            if rule is PlanChange.NEXT_PERIOD:
-                span = period_span(change.at, self.period, self.zone)
-                effective = change.at if span.start == change.at else span.end
-            self.changes.append(_Change(effective, change.at, change.plan, rule))
-            previous = change.plan
-        self.periods: list[PeriodSpan] = []
+        self.timeline = timeline
+        self.currency = subscription_currency([plans[n] for n in timeline.names])
+        self.cycle = timeline.cycle
+        self.period = self.cycle.period
+        self.zone = self.cycle.zone
         last = as_of if sub.end is None else min(sub.end, as_of)
-        if last > sub.start:
-            span = period_span(sub.start, self.period, self.zone)
-            while span.start < last:
-                self.periods.append(span)
-                span = next_span(span, self.period, self.zone)
+        self.periods: list[PeriodSpan] = self.cycle.periods(sub.start, last)
         self.starts = [p.start for p in self.periods]
         self.ended = sub.end is not None and sub.end <= as_of
         self.sessions: list[_Session] = []
@@ -369,20 +361,9 @@ class _Customer:
         self.allowances: dict[tuple[str, int, str], list[_AllowanceHit]] = {}
 
     def plan_at(self, instant: dt.datetime) -> str:
-        """The plan the customer had chosen at ``instant`` (fees: at a period's start)."""
-        plan = self.sub.plan
-        for at, name in self.raw:
-            if at <= instant:
-                plan = name
-        return plan
-
-    def effective_plan(self, instant: dt.datetime) -> str:
-        """The plan whose rates and hours apply at ``instant`` (next period / at once)."""
-        plan, best = self.sub.plan, None
-        for change in self.changes:
-            if change.effective <= instant and (best is None or change.effective >= best):
-                plan, best = change.plan, change.effective
-        return plan
+        """The plan whose terms apply at ``instant`` (:mod:`tierwise.engine.subscriptions`);
+        at a period's start, the plan whose fee the period pays."""
+        return self.timeline.plan_at(instant)
 
     def period_index(self, instant: dt.datetime) -> int | None:
         """The billing period that contains ``instant`` (None outside the invoiced range)."""
@@ -417,14 +398,14 @@ class Ledger:
         self._errors: list[Diagnostic] = []
         self._warned: set[str] = set()
         self._seq = 0
+        self._terms: dict[tuple[str, str, tuple[tuple[str, str], ...], bool], _Terms] = {}
         self._book = AggregateBook()
         errors: list[Diagnostic] = []
         for plan in catalog.plans.values():
-            rule = catalog.calendars.get(plan.calendar)
             try:
-                self._zone_of[plan.name] = ZoneInfo(rule.zone if rule is not None else "UTC")
+                self._zone_of[plan.name] = calendar_zone(catalog, plan)
             except (ZoneInfoNotFoundError, ValueError):
-                assert rule is not None
+                rule = catalog.calendars[plan.calendar]
                 errors.append(Diagnostic(
                     f"calendar {rule.name}: unknown time zone '{rule.zone}'", span=_span(rule.span),
                     expected="an IANA zone such as Europe/Warsaw"))
@@ -432,18 +413,20 @@ class Ledger:
             raise PlanError(errors)
         self._customers: dict[str, _Customer] = {}
         for name, sub in header.subscriptions.items():
-            found = self._check_subscription(name, sub)
+            found, timeline = self._check_subscription(name, sub)
             errors.extend(found)
-            if not found:
-                self._customers[name] = _Customer(sub, catalog, self.as_of, self._zone_of)
+            if not found and timeline is not None:
+                self._customers[name] = _Customer(sub, timeline, catalog, self.as_of)
                 self._check_stated_fee(name, sub)
         if errors:
             raise ScenarioError(errors)
 
     # ----------------------------------------------------------------- validation
 
-    def _check_subscription(self, name: str, sub: Subscription) -> list[Diagnostic]:
-        """Everything wrong with a subscription's money terms, as located errors."""
+    def _check_subscription(self, name: str,
+                            sub: Subscription) -> tuple[list[Diagnostic], PlanTimeline | None]:
+        """Everything wrong with a subscription's money terms, as located errors, and its
+        plan timeline (None when a plan is unknown)."""
         errors: list[Diagnostic] = []
         plans = self.catalog.plans
         where = sub.source
@@ -458,8 +441,10 @@ class Ledger:
                 error(f"customer {name}: unknown plan '{plan_name}'",
                       hint=did_you_mean(plan_name, plans))
         if errors:
-            return errors
-        chosen = [plans[n] for n in names]
+            return errors, None
+        timeline = PlanTimeline(sub, plans, BillingCycle.of(plans[sub.plan],
+                                                            self._zone_of[sub.plan]))
+        chosen = [plans[n] for n in timeline.names]
         currency = subscription_currency(chosen)
         priced = [p for p in chosen if p.currency != NO_CURRENCY]
         for plan in priced[1:]:
@@ -485,7 +470,7 @@ class Ledger:
         if sub.end is not None and sub.end < sub.start:
             error(f"customer {name}: the subscription ends before it starts")
         for purchase in sub.packs:
-            plan = plans[self._plan_at_raw(sub, purchase.bought)]
+            plan = plans[timeline.plan_at(purchase.bought)]
             product = _find_pack(plan, purchase.pack)
             if product is None:
                 others = [p.name for n in names for p in plans[n].packs]
@@ -505,7 +490,7 @@ class Ledger:
                 error(f"customer {name}: claim for unknown credit '{claim.credit}'",
                       hint=did_you_mean(claim.credit, credit_names)
                       or f"the plans' credits: {', '.join(sorted(credit_names)) or 'none'}")
-        return errors
+        return errors, timeline
 
     def _check_stated_fee(self, name: str, sub: Subscription) -> None:
         """A stated fee only replaces "from" and negotiated prices; say when it is unused."""
@@ -513,16 +498,9 @@ class Ledger:
             return
         plans = [self.catalog.plans[n] for n in (sub.plan, *(c.plan for c in sub.changes))]
         if not any(p.fee is not None and (p.fee.from_price or p.fee.negotiated) for p in plans):
-            self._warn(f"customer {name}: the subscription states a fee of {sub.fee}, but its "
+            self._warn(f"customer {name}: the subscription states a fee of {money_text(sub.fee)}, "
+                       f"but its "
                        f"plans have fixed prices; the published fees are invoiced", sub.source)
-
-    @staticmethod
-    def _plan_at_raw(sub: Subscription, instant: dt.datetime) -> str:
-        plan = sub.plan
-        for change in sorted(sub.changes, key=lambda c: c.at):
-            if change.at <= instant:
-                plan = change.plan
-        return plan
 
     # ----------------------------------------------------------------- helpers
 
@@ -550,6 +528,28 @@ class Ledger:
             else:
                 self._calendars[key] = None
         return self._calendars[key]
+
+    def session_terms(self, plan: Plan, session: _Session) -> _Terms:
+        """The rate, overhead and surcharges for a session, picked once per distinct (plan,
+        kind, attributes, express): most sessions repeat a few combinations, and picking by
+        precedence is the costly part of billing a session. Bounded, like the simulator's
+        rule caches."""
+        key = (plan.name, session.kind, session.attributes, session.express)
+        terms = self._terms.get(key)
+        if terms is None:
+            attributes = dict(session.attributes)
+            rate = select_rate(plan, session.kind, attributes)
+            overhead = select_overhead(plan, session.kind)
+            terms = _Terms(
+                rate, overhead.seconds if overhead is not None else 0,
+                select_surcharge(plan, OUT_OF_HOURS, attributes),
+                select_surcharge(plan, EXPRESS, attributes) if session.express else None,
+                rate is not None and (rate.increment_out_of_hours_seconds is not None
+                                      or any(s.name == OUT_OF_HOURS for s in plan.surcharges)))
+            if len(self._terms) >= _TERMS_CACHE_LIMIT:
+                self._terms.clear()
+            self._terms[key] = terms
+        return terms
 
     def zone_of(self, plan: Plan) -> ZoneInfo:
         """Billing periods are calendar periods in the plan calendar's zone (UTC for 24/7)."""
@@ -581,7 +581,7 @@ class Ledger:
                            once=f"nosub:{ticket.customer}")
             return
         self._collect_sessions(cust, ticket)
-        plan_name = result.plan or cust.effective_plan(ticket.created)
+        plan_name = result.plan or cust.plan_at(ticket.created)
         plan = self.catalog.plans.get(plan_name)
         if plan is None:
             return
@@ -672,6 +672,7 @@ class _Settlement:
         self.balances: list[Balance] = []
         self.suppressing: list[PeriodSpan] = []
         self.used_claims: set[int] = set()
+        self._fee_cache: dict[str, tuple[Money, str, tuple[str, ...]]] = {}
         self.name = cust.sub.customer
 
     def run(self) -> tuple[list[Invoice], list[CreditRecord]]:
@@ -702,7 +703,14 @@ class _Settlement:
     # ----------------------------------------------------------------- fees
 
     def _fee_of(self, plan: Plan) -> tuple[Money, str, tuple[str, ...]]:
-        """A plan's fee per billing period of this customer, how it was set, and flags."""
+        """A plan's fee per billing period of this customer, how it was set, and flags
+        (worked out once per plan: it is the same for every period)."""
+        found = self._fee_cache.get(plan.name)
+        if found is None:
+            found = self._fee_cache[plan.name] = self._work_out_fee(plan)
+        return found
+
+    def _work_out_fee(self, plan: Plan) -> tuple[Money, str, tuple[str, ...]]:
         sub, cust = self.cust.sub, self.cust
         fee = plan.fee
         if fee is None:
@@ -710,17 +718,21 @@ class _Settlement:
         flags: tuple[str, ...] = ()
         if fee.negotiated:
             assert sub.fee is not None  # checked up front
-            amount, how = sub.fee, f"negotiated fee {sub.fee} per {fee.period.value}"
+            amount = sub.fee
+            how = f"negotiated fee {money_text(sub.fee)} per {fee.period.value}"
         elif fee.from_price and sub.fee is not None:
-            amount, how = sub.fee, f"agreed fee {sub.fee} (published from {fee.amount})"
+            assert fee.amount is not None
+            amount = sub.fee
+            how = f"agreed fee {money_text(sub.fee)} (published from {money_text(fee.amount)})"
             flags = ("agreed fee",)
         elif fee.from_price:
             assert fee.amount is not None
-            amount, how = fee.amount, f"from {fee.amount} per {fee.period.value} (stated base)"
+            amount = fee.amount
+            how = f"from {money_text(fee.amount)} per {fee.period.value} (stated base)"
             flags = ("from price",)
         else:
             assert fee.amount is not None
-            amount, how = fee.amount, f"{fee.amount} per {fee.period.value}"
+            amount, how = fee.amount, f"{money_text(fee.amount)} per {fee.period.value}"
         if fee.period is not cust.period:
             amount = amount.times(Decimal(cust.period.months) / Decimal(fee.period.months))
             how += f", × {cust.period.months}/{fee.period.months} for a {cust.period.value}"
@@ -731,43 +743,55 @@ class _Settlement:
         return amount, how, flags
 
     def _fees(self) -> None:
+        """One fee per period, of the plan in force at its start; a period holding a
+        prorated change is split by days instead (docs/money.md "Fees")."""
         cust = self.cust
         for i, period in enumerate(cust.periods):
             plan = self.plans[cust.plan_at(period.start)]
-            segments = self._prorated_segments(period, plan.name)
+            segments, cuts = self._prorated_segments(period, plan.name)
             days_total = (period.end.date() - period.start.date()).days
             for seg_plan_name, days in segments:
                 seg_plan = self.plans[seg_plan_name]
                 amount, how, flags = self._fee_of(seg_plan)
                 text = f"fee {seg_plan.title or seg_plan.name} {period.key}"
-                if len(segments) > 1:
+                rule = _clause_span(seg_plan, "fee",
+                                    seg_plan.fee.span if seg_plan.fee is not None else None)
+                if cuts:
+                    # The price is the fee's, the split is the prorating change clause's:
+                    # the line cites the clause, its explanation the fee.
+                    last = cuts[-1]
                     amount = amount.times(Decimal(days) / Decimal(days_total))
-                    how += f", prorated {days}/{days_total} days"
-                    text += f" ({days} of {days_total} days)"
-                line = InvoiceLine(LineKind.FEE, text, amount.rounded(), how,
-                                   _span(seg_plan.fee.span if seg_plan.fee else seg_plan.span),
-                                   flags=flags)
+                    how += (f"{_at_ref(rule)}, prorated {days}/{days_total} days: "
+                            + "; ".join(f"{c.left} → {c.plan} on "
+                                        f"{c.effective.astimezone(cust.zone).date()}"
+                                        for c in cuts)
+                            + " (plan changes prorated)")
+                    text += f" ({days} of {count_text(days_total, 'day')})"
+                    rule = _clause_span(self.plans[last.left], "plan change", None)
+                line = InvoiceLine(LineKind.FEE, text, amount.rounded(), how, rule, flags=flags)
                 self.lines[i].append(line)
                 self.fees[i] = self.fees[i] + line.amount
 
-    def _prorated_segments(self, period: PeriodSpan, start_plan: str) -> list[tuple[str, int]]:
-        """(plan, days) for a period holding prorated changes; one segment otherwise."""
+    def _prorated_segments(self, period: PeriodSpan, start_plan: str
+                           ) -> tuple[list[tuple[str, int]], list[PlanSwitch]]:
+        """(plan, days) for each part of a period split by prorated changes (the whole
+        period otherwise), and the changes that split it. Days are local dates: the day of
+        the change counts for the new plan."""
         days_total = (period.end.date() - period.start.date()).days
-        cuts: list[tuple[dt.date, str]] = []
-        for change in self.cust.changes:
-            if change.rule is PlanChange.PRORATED and period.start < change.at < period.end:
-                cuts.append((change.at.astimezone(self.cust.zone).date(), change.plan))
+        cuts = [s for s in self.cust.timeline.switches
+                if s.rule is PlanChange.PRORATED and period.start < s.effective < period.end]
         if not cuts:
-            return [(start_plan, days_total)]
+            return [(start_plan, days_total)], []
         out: list[tuple[str, int]] = []
         day, plan = period.start.date(), start_plan
-        for cut_day, new_plan in cuts:
+        for switch in cuts:
+            cut_day = switch.effective.astimezone(self.cust.zone).date()
             if cut_day > day:
                 out.append((plan, (cut_day - day).days))
                 day = cut_day
-            plan = new_plan
+            plan = switch.plan
         out.append((plan, (period.end.date() - day).days))
-        return out
+        return out, cuts
 
     def _minimum_term(self) -> None:
         """Ending before the minimum term charges the remaining periods on the last invoice."""
@@ -790,10 +814,11 @@ class _Settlement:
         amount, how, flags = self._fee_of(plan)
         unit = cust.period.value
         self.lines[last].append(InvoiceLine(
-            LineKind.MINIMUM_TERM, f"minimum term: {remaining} remaining periods",
+            LineKind.MINIMUM_TERM, f"minimum term: {count_text(remaining, 'remaining period')}",
             amount.times(remaining).rounded(),
-            f"minimum term {plan.minimum_term_periods} {unit}s, {served} billed → "
-            f"{remaining} × {amount.rounded()} ({how})", _span(plan.span), flags=flags))
+            f"minimum term {count_text(plan.minimum_term_periods, unit)}, {served} billed → "
+            f"{remaining} × {money_text(amount)} ({how})",
+            _clause_span(plan, "minimum term", None), flags=flags))
 
     # ----------------------------------------------------------------- credits
 
@@ -857,12 +882,14 @@ class _Settlement:
                     claim = find_claim(cust.sub.claims, key.period, credit, span,
                                        closes, as_of)
                     if claim is None:
-                        status = CreditStatus.UNCLAIMED
+                        # still claimable, or lapsed: the window closed by as_of
+                        status = (CreditStatus.UNCLAIMED if closes > as_of
+                                  else CreditStatus.EXPIRED)
                     else:
                         self.used_claims.add(id(claim))
                         claimed_at = claim.at
                         due = max(due, claim.at)
-                if status is not CreditStatus.UNCLAIMED:
+                if status not in (CreditStatus.UNCLAIMED, CreditStatus.EXPIRED):
                     status, invoice = self._due(due)
             record = CreditRecord(
                 self.name, credit.name, "aggregate", key.period, status,
@@ -937,9 +964,10 @@ class _Settlement:
         cust = self.cust
         granted: set[tuple[int, str]] = set()
         for period in cust.periods:
-            plan = self.plans[cust.effective_plan(period.start)]
+            plan = self.plans[cust.plan_at(period.start)]
             for rule in plan.included_hours:
-                span = period_span(period.start, rule.period, cust.zone)
+                span = (period if rule.period is cust.period
+                        else period_span(period.start, rule.period, cust.zone))
                 key = (id(rule), span.key)
                 if key in granted:
                     continue
@@ -985,8 +1013,9 @@ class _Settlement:
                 price = price.times(Decimal(purchase.seconds) / Decimal(product.seconds))
             self.lines[index].append(InvoiceLine(
                 LineKind.PACK, f"pack {product.name} ({format_seconds(seconds)})",
-                price.rounded(), f"{format_seconds(seconds)} valid {product.valid_months} "
-                f"month(s) from {bought.date()}, until {expires.date()}",
+                price.rounded(), f"{format_seconds(seconds)} valid "
+                f"{count_text(product.valid_months, 'month')} from {bought.date()}, until "
+                f"{expires.date()}",
                 _span(product.span), at=purchase.bought))
 
     # ----------------------------------------------------------------- sessions
@@ -1014,12 +1043,12 @@ class _Settlement:
 
     def _bill(self, session: _Session) -> list[InvoiceLine]:
         ledger, cust = self.ledger, self.cust
-        plan = self.plans[cust.effective_plan(session.start)]
-        attributes = dict(session.attributes)
+        plan = self.plans[cust.plan_at(session.start)]
+        terms = ledger.session_terms(plan, session)
         local = session.start.astimezone(cust.zone)
         title = f"{session.kind} {session.ticket} {local:%Y-%m-%d %H:%M}"
         zero = Money.zero(cust.currency).rounded()
-        rate = select_rate(plan, session.kind, attributes)
+        rate = terms.rate
         if rate is None:
             ledger._warn(f"plan {plan.name} has no rate for {session.kind} work (ticket "
                          f"{session.ticket}); the session is not billed", session.span,
@@ -1034,12 +1063,8 @@ class _Settlement:
                                 f"hours", _span(rate.span), session.ticket, session.start,
                                 flags=("not billed",))]
         price = rate.price_per_hour
-        overhead_rule = select_overhead(plan, session.kind)
-        overhead = overhead_rule.seconds if overhead_rule is not None else 0
-        out_of_hours = select_surcharge(plan, OUT_OF_HOURS, attributes)
-        express = select_surcharge(plan, EXPRESS, attributes) if session.express else None
-        split = rate.increment_out_of_hours_seconds is not None or any(
-            s.name == OUT_OF_HOURS for s in plan.surcharges)
+        overhead, out_of_hours, express, split = (
+            terms.overhead, terms.out_of_hours, terms.express, terms.split)
         calendar = ledger.calendar(plan.calendar, str(cust.zone.key)) if split else None
         parts = billable_parts(session.start, session.seconds, overhead, rate, calendar,
                                split and calendar is not None)
@@ -1077,7 +1102,7 @@ class _Settlement:
             charged_by[key] = charged_by.get(key, 0) + rest
         money_how: list[str] = []
         for (factor, notes_text), rest in charged_by.items():
-            text = f"{format_seconds(rest)} at {price}/h"
+            text = f"{format_seconds(rest)} at {money_text(price)}/h"
             if notes_text:
                 text += f" × {_plain(factor * 100)}% ({notes_text})"
             money_how.append(text)
@@ -1125,7 +1150,7 @@ class _Settlement:
                     LineKind.ALLOWANCE, f"ticket {hit.ticket} ({rule.condition})",
                     rule.fee_each.rounded(),
                     f"ticket {n} of {key} {rule.condition}: {rule.count} free per "
-                    f"{rule.period.value}, then {rule.fee_each} each",
+                    f"{rule.period.value}, then {money_text(rule.fee_each)} each",
                     _span(rule.span), hit.ticket, hit.created))
 
     # ----------------------------------------------------------------- invoices
@@ -1151,7 +1176,8 @@ class _Settlement:
                 take = carry if paid_out else min(carry, max(room, zero))
                 if take.amount > 0:
                     lines.append(InvoiceLine(LineKind.CREDIT, "credit brought forward", -take,
-                                             f"{carry} carried from earlier invoices"))
+                                             f"{money_text(carry)} carried from earlier "
+                                             f"invoices"))
                     room = room - take
                     carry = carry - take
             for item in by_period.get(i, []):
@@ -1159,18 +1185,19 @@ class _Settlement:
                 rest = item.amount - take
                 how = item.how
                 if rest.amount > 0:
-                    how += f"; {take} applied, {rest} carried forward"
+                    how += f"; {money_text(take)} applied, {money_text(rest)} carried forward"
                 lines.append(InvoiceLine(LineKind.CREDIT, item.text, -take, how, item.rule))
                 room = room - take
                 carry = carry + rest
                 applied_at.setdefault(item.record, period.key)
             if carry.amount > 0:
                 lines.append(InvoiceLine(
-                    LineKind.CARRIED_FORWARD, f"credit carried forward: {carry}", zero,
+                    LineKind.CARRIED_FORWARD, f"credit carried forward: {money_text(carry)}", zero,
                     "credits exceed this invoice; the rest goes on the next one"))
             invoices.append(Invoice(
                 self.name, plan.name, period.key, period.start, period.end, cust.currency,
-                tuple(lines), plan.vat, None, carry if carry.amount > 0 else None))
+                tuple(lines), plan.vat, _clause_span(plan, "vat", None),
+                carry if carry.amount > 0 else None))
         for index, key in applied_at.items():
             self.records[index] = evolve(self.records[index], invoice_period=key)
         return invoices
@@ -1185,6 +1212,20 @@ def _find_pack(plan: Plan, name: str) -> PackProduct | None:
 
 def _span(span: SourceSpan | None) -> SourceSpan | None:
     return span if span is not None and span.line > 0 else None
+
+
+def _clause_span(plan: Plan, clause: str, own: SourceSpan | None) -> SourceSpan | None:
+    """Where a plan-level clause (``fee``, ``vat``, ``minimum term``, ``plan change``) was
+    written, for the lines it produces: ``plan.span_of`` when the compiler recorded it, else
+    the clause object's own span (``own``), else the plan's header."""
+    if clause in plan.clause_spans:
+        return _span(plan.clause_spans[clause])
+    return _span(own) or _span(plan.span)
+
+
+def _at_ref(span: SourceSpan | None) -> str:
+    """`` (plans/x.plan:12)`` to cite a rule inside an explanation; empty when unknown."""
+    return f" ({span.file}:{span.line})" if span is not None else ""
 
 
 def _signed(value: Decimal) -> str:

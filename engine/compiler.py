@@ -6,7 +6,10 @@ Diagnostic (with a hint) and compilation goes on with what is usable, so one run
 ``tierwise check`` shows everything. The catalog is returned only when there is no error.
 
 Decisions written down in docs/language.md:
-- Inheritance replaces per kind of clause; rates are replaced per work kind.
+- Inheritance replaces per kind of clause; rates are replaced per work kind. A child drops
+  a kind it inherits with ``no ...`` (or switches a flag off with its opposite): a drop of
+  nothing inherited is a warning, dropping and writing one kind in one plan an error.
+- In a list of work kinds, ``all`` alone means every kind (``rate all``, ``for all``).
 - A window whose end is before its start runs past midnight; ``00:00-00:00`` and
   ``00:00-24:00`` are the whole day; any other window with equal ends is an error.
 - Resolution targets pause while waiting on the customer unless ``not paused``; the
@@ -22,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import zoneinfo
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -75,6 +78,8 @@ R = TypeVar("R")
 NO_CURRENCY = "XXX"
 #: Billing increment of a rate that does not say ``billed per started ...``.
 DEFAULT_INCREMENT_SECONDS = 60
+#: In a list of work kinds, ``all`` alone means every kind (``rate all``, ``for all``).
+ALL_KINDS = "all"
 #: Longest ``closed A..B`` range, in days (a typo in a year should not make 10^5 dates).
 MAX_CLOSED_RANGE_DAYS = 366
 
@@ -232,6 +237,10 @@ class _Compiler(_Reporter):
                     continue
                 self.plan_defs[name.text] = definition
 
+    def inherited(self, name: str) -> list[ast.PlanClause]:
+        """The effective clauses of a plan already resolved (its own and its ancestors')."""
+        return self._effective.get(name) or []
+
     def calendar_known(self, name: str) -> bool:
         return name == ALWAYS_OPEN_NAME or name in self.calendar_defs
 
@@ -280,13 +289,40 @@ class _Compiler(_Reporter):
         return self._effective[name]
 
 
-def clause_kind(clause: ast.PlanClause) -> Hashable:
-    """What a child replaces when it writes this clause (docs/language.md, Inheritance)."""
-    if isinstance(clause, ast.TargetClause | ast.NoTargetClause):
+#: What a child replaces when it writes a clause: the name of its kind of clause, and which
+#: one for the kinds that come one per metric, surcharge, pack, feature or flag.
+ClauseKind = tuple[str, str | None]
+
+_KIND_OF: dict[type, str] = {
+    ast.TitleClause: "title",
+    ast.CalendarRef: "calendar",
+    ast.PrioritiesClause: "priorities",
+    ast.ChannelsClause: "channels",
+    ast.FeeClause: "fee",
+    ast.CurrencyClause: "currency",
+    ast.VatClause: "vat",
+    ast.MinimumTermClause: "minimum term",
+    ast.PlanChangesClause: "plan changes",
+    ast.CoverageClause: "coverage exclusions",
+    ast.GuaranteeClause: "guarantee exclusions",
+    ast.GuaranteeLimitClause: "guarantee limits",
+    ast.RateClause: "rate",
+    ast.OverheadClause: "overhead",
+    ast.IncludedClause: "included hours",
+    ast.AllowClause: "ticket allowances",
+    ast.IncidentCreditClause: "credits",
+    ast.AggregateCreditClause: "credits",
+}
+
+
+def clause_kind(clause: ast.PlanClause) -> ClauseKind:
+    """What a child replaces when it writes this clause (docs/language.md, Inheritance).
+
+    A drop (``no coverage exclusions``) and a flag's opposite (``requests at any time``)
+    are of the kind they drop, so that writing them replaces what the parent has.
+    """
+    if isinstance(clause, ast.TargetClause):
         return ("target", clause.metric.name)
-    if isinstance(clause, ast.IncidentCreditClause | ast.AggregateCreditClause
-                  | ast.NoCreditsClause):
-        return "credits"
     if isinstance(clause, ast.FeatureClause):
         return ("feature", clause.name.text)
     if isinstance(clause, ast.PackClause):
@@ -295,14 +331,41 @@ def clause_kind(clause: ast.PlanClause) -> Hashable:
         return ("surcharge", clause.name)
     if isinstance(clause, ast.FlagClause):
         return ("flag", clause.flag)
-    if isinstance(clause, ast.GuaranteeClause):
-        return "guarantee rules"
-    return type(clause).__name__
+    if isinstance(clause, ast.DropClause):
+        return (clause.kind, clause.name.text if clause.name else None)
+    return (_KIND_OF[type(clause)], None)
+
+
+def is_drop(clause: ast.PlanClause) -> bool:
+    """``no ...``, or the opposite of a flag: a clause that only says what a plan lacks."""
+    return isinstance(clause, ast.DropClause) or (
+        isinstance(clause, ast.FlagClause) and not clause.on)
+
+
+def dropped_text(kind: ClauseKind) -> str:
+    """What a drop of this kind removes, as messages name it."""
+    name, which = kind
+    texts = {
+        "target": f"{which} targets",
+        "coverage exclusions": "`not covered` rules",
+        "guarantee exclusions": "`guaranteed only` and `not guaranteed` rules",
+        "guarantee limits": "`guarantees limited to` rules",
+        "ticket allowances": "`allow` rules",
+        "surcharge": f"{which} surcharge",
+        "pack": f"pack '{which}'",
+        "feature": f'feature "{which}"',
+        "flag": f"`{which}`",
+    }
+    return texts.get(name, name)
 
 
 def merge_inherited(parent: list[ast.PlanClause],
                     child: list[ast.PlanClause]) -> list[ast.PlanClause]:
     """Parent clauses whose kind the child does not write, then the child's clauses.
+
+    A drop (``no coverage exclusions``, ``requests at any time``) is of the kind it drops,
+    so it removes the parent's clauses of that kind; it stays in the merged list, where it
+    compiles to nothing (and a grandchild inherits the drop).
 
     Rates are replaced per work kind: a parent rate keeps the kinds the child does not
     name; a child ``rate all`` replaces every parent rate; a parent ``rate all`` stays
@@ -646,6 +709,7 @@ class _PlanCompiler:
                 incident_credits=tuple(self._incident_credits(fee)),
                 aggregate_credits=tuple(self._aggregate_credits(fee, targets)),
                 features=tuple(self._features()),
+                clause_spans=self._clause_spans(),
             )
         self._drops()
         self._work_kinds(rates)
@@ -673,23 +737,58 @@ class _PlanCompiler:
         return ref.name.text
 
     def _flags(self) -> set[str]:
-        flags: dict[str, ast.FlagClause] = {}
+        """The flags switched on (an inherited flag may have been switched off)."""
+        flags: dict[tuple[str, bool], ast.FlagClause] = {}
         for clause in self._of(ast.FlagClause):
-            if clause.flag in flags:
+            first = flags.setdefault((clause.flag, clause.on), clause)
+            if first is not clause and clause.on:
                 self.warning(f"`{clause.flag}` is written twice", clause.span,
-                             hint=f"see line {flags[clause.flag].span.line}")
-            flags.setdefault(clause.flag, clause)
-        return set(flags)
+                             hint=f"see line {first.span.line}")
+        return {flag for flag, on in flags if on}
+
+    def _clause_spans(self) -> dict[str, SourceSpan]:
+        """Where each plan-level clause was written (Plan.clause_spans); a drop such as
+        ``no minimum term`` or a flag's opposite is where its value was set."""
+        spans: dict[str, SourceSpan] = {}
+        for clause in self.clauses:
+            key = _span_key(clause)
+            if key is not None:
+                spans.setdefault(key, clause.span)
+        return spans
 
     def _drops(self) -> None:
-        if self.definition.parent is not None:
-            return
-        for clause in self.definition.clauses:
-            if isinstance(clause, ast.NoTargetClause | ast.NoCreditsClause):
-                what = "targets" if isinstance(clause, ast.NoTargetClause) else "credits"
+        """Each ``no ...`` (and each flag's opposite) must drop something the plan inherits,
+        and a plan cannot both drop a kind of clause and write it."""
+        own = self.definition.clauses
+        written: dict[ClauseKind, ast.PlanClause] = {}
+        for clause in own:
+            if not is_drop(clause):
+                written.setdefault(clause_kind(clause), clause)
+        parent = self.definition.parent
+        inherited = set() if parent is None else {
+            clause_kind(c) for c in self.c.inherited(parent.text) if not is_drop(c)}
+        seen: dict[ClauseKind, ast.PlanClause] = {}
+        for clause in own:
+            if not is_drop(clause):
+                continue
+            kind = clause_kind(clause)
+            what = dropped_text(kind)
+            if kind in seen:
+                done = "switched off" if kind[0] == "flag" else "dropped"
+                self.warning(f"{what} already {done}", clause.span,
+                             hint=f"see line {seen[kind].span.line}; remove this line")
+                continue
+            seen[kind] = clause
+            if kind in written:
+                self.error(f"this plan drops {what} and writes its own", clause.span,
+                           hint=f"what it writes (line {written[kind].span.line}) already "
+                                "replaces what it inherits; remove this line")
+            elif parent is None:
                 self.warning(f"nothing to drop: plan '{self.name}' extends no plan",
-                             clause.span, hint=f"`no ...` removes inherited {what}; "
-                                               "remove this line")
+                             clause.span, hint=f"this line drops inherited {what}; remove it")
+            elif kind not in inherited:
+                self.warning(f"nothing to drop: plan '{self.name}' inherits no {what} from "
+                             f"'{parent.text}'", clause.span, hint="remove this line")
 
     # ------------------------------------------------------------------ values
 
@@ -836,7 +935,7 @@ class _PlanCompiler:
         rules: list[RateRule] = []
         for clause in self._of(ast.RateClause):
             condition = self._optional_condition(clause.condition)
-            kinds = frozenset(n.text for n in clause.kinds.names)
+            kinds = self._kinds(clause.kinds)
             if clause.price is None:
                 rules.append(RateRule(kinds, None, DEFAULT_INCREMENT_SECONDS, None,
                                       condition or ALWAYS, clause.span))
@@ -867,7 +966,7 @@ class _PlanCompiler:
             seconds = self._seconds(clause.amount, "an overhead", positive=False)
             if seconds is None:
                 continue
-            overhead = Overhead(seconds, frozenset(n.text for n in clause.kinds), clause.span)
+            overhead = Overhead(seconds, self._kinds(clause.kinds), clause.span)
             for other, other_clause in out:
                 if _scopes_overlap(overhead.kinds, other.kinds):
                     self.error("two overheads apply to the same work", clause.span,
@@ -902,8 +1001,8 @@ class _PlanCompiler:
                     continue
                 rollover = (months or 0) // period.months
             if seconds is not None:
-                out.append(IncludedHours(seconds, frozenset(n.text for n in clause.kinds),
-                                         period, rollover, clause.span))
+                out.append(IncludedHours(seconds, self._kinds(clause.kinds), period,
+                                         rollover, clause.span))
         return out
 
     def _packs(self) -> list[PackProduct]:
@@ -949,10 +1048,20 @@ class _PlanCompiler:
                 continue
             condition = self._optional_condition(clause.condition)
             if seconds is not None and condition is not None:
-                out.append(GuaranteeLimit(seconds,
-                                          frozenset(n.text for n in clause.kinds.names),
-                                          condition, clause.span))
+                out.append(GuaranteeLimit(seconds, self._kinds(clause.kinds), condition,
+                                          clause.span))
         return out
+
+    def _kinds(self, kinds: ast.WorkKinds | None) -> frozenset[str]:
+        """The work kinds of a list; empty for ``all`` (or no list): every kind."""
+        if kinds is None or kinds.all_kinds:
+            return frozenset()
+        for name in kinds.names:
+            if name.text == ALL_KINDS:
+                self.error("`all` cannot be listed with other kinds of work", name.span,
+                           hint="`all` alone means every kind of work; otherwise name the "
+                                "kinds")
+        return frozenset(n.text for n in kinds.names)
 
     def _work_kinds(self, rates: Sequence[RateRule]) -> None:
         """Warn about work kinds that no rate names (a typo, usually)."""
@@ -962,12 +1071,11 @@ class _PlanCompiler:
         known = {n.text for r in rate_clauses for n in r.kinds.names}
         names: list[ast.Ident] = []
         for clause in self.clauses:
-            if isinstance(clause, ast.OverheadClause | ast.IncludedClause):
-                names += clause.kinds
-            elif isinstance(clause, ast.GuaranteeLimitClause):
+            if isinstance(clause, ast.OverheadClause | ast.IncludedClause
+                          | ast.GuaranteeLimitClause) and clause.kinds is not None:
                 names += clause.kinds.names
         for name in names:
-            if name.text not in known:
+            if name.text not in known and name.text != ALL_KINDS:
                 self.warning(f"no rate names the work kind '{name.text}'", name.span,
                              hint=did_you_mean(name.text, known)
                              or f"kinds with a rate: {', '.join(sorted(known))}")
@@ -1322,6 +1430,35 @@ class _PlanCompiler:
                                hint=f"{example} matches both (see {_where(there.span, here.span)}"
                                     "); add a condition to one of them, or write a rule for "
                                     "the overlap")
+
+
+#: The keys of Plan.clause_spans, by clause.
+_SPAN_KEYS: dict[type, str] = {
+    ast.TitleClause: "title",
+    ast.CalendarRef: "calendar",
+    ast.CurrencyClause: "currency",
+    ast.FeeClause: "fee",
+    ast.VatClause: "vat",
+    ast.MinimumTermClause: "minimum term",
+    ast.PlanChangesClause: "plan change",
+    ast.PrioritiesClause: "priorities",
+    ast.ChannelsClause: "channels",
+}
+_FLAG_SPAN_KEYS: dict[str, str] = {
+    "subscription required": "subscription required",
+    "requests in support hours only": "requests in support hours only",
+    "queue earliest deadline first": "queue",
+    "refunds paid out": "refunds",
+}
+
+
+def _span_key(clause: ast.PlanClause) -> str | None:
+    """The Plan.clause_spans key of a plan-level clause (None for rules)."""
+    if isinstance(clause, ast.FlagClause):
+        return _FLAG_SPAN_KEYS[clause.flag]
+    if isinstance(clause, ast.DropClause):
+        return "minimum term" if clause.kind == "minimum term" else None
+    return _SPAN_KEYS.get(type(clause))
 
 
 _CHANGES = {"next period": PlanChange.NEXT_PERIOD, "prorated": PlanChange.PRORATED,

@@ -19,6 +19,7 @@ from typing import Protocol
 from attrs import define, frozen
 
 from tierwise.engine.errors import SourceSpan
+from tierwise.engine.invoices import count_text, money_text
 from tierwise.engine.model import (
     AggregateCredit,
     IncidentCredit,
@@ -248,7 +249,8 @@ def evaluate_group(credit: AggregateCredit, group: str, stats: GroupStats) -> Gr
                     fired = i
         verb = "exceeds" if exceeds else "does not exceed"
         pend = f", {stats.pending} pending counted so far" if stats.pending else ""
-        how = (f"{group}: mean {metric} {_secs(mean)} over {stats.count} tickets{pend} "
+        how = (f"{group}: mean {metric} {_secs(mean)} over {count_text(stats.count, 'ticket')}"
+               f"{pend} "
                f"{verb} the target {_secs(allowed)}")
         return GroupOutcome(group, fired, how)
     if stats.decided == 0:
@@ -325,10 +327,10 @@ def remedy_value(remedy: Remedy, fee: Money) -> RemedyValue:
         return RemedyValue(None, remedy.seconds, f"{format_seconds(remedy.seconds)} free")
     if remedy.kind is RemedyKind.MONEY:
         assert remedy.money is not None
-        return RemedyValue(remedy.money, 0, str(remedy.money))
+        return RemedyValue(remedy.money, 0, money_text(remedy.money))
     assert remedy.percent is not None
     value = remedy.percent.of(fee)
-    return RemedyValue(value, 0, f"{remedy.percent} of fee {fee.rounded()}")
+    return RemedyValue(value, 0, f"{remedy.percent} of fee {money_text(fee)}")
 
 
 def claim_window(span: PeriodSpan, days: int) -> tuple[dt.datetime, dt.date]:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from attrs import field, frozen
 
 from tierwise.engine.errors import Diagnostic, SourceSpan
-from tierwise.engine.quantities import Money, Percent, format_seconds
+from tierwise.engine.quantities import Money, Percent, format_seconds, minor_unit
 
 
 class LineKind(enum.Enum):
@@ -152,9 +152,14 @@ class CreditStatus(enum.Enum):
 
     APPLIED = "applied"  # on an invoice (money), or added to the balances (free hours)
     OWED = "owed"  # granted, but the invoice that will show it is after as_of
-    UNCLAIMED = "eligible, unclaimed"  # needs a claim inside the window
+    UNCLAIMED = "eligible, unclaimed"  # needs a claim inside the window, still open
+    EXPIRED = "lapsed, unclaimed"  # the claim window closed by as_of without a claim
     PROVISIONAL = "provisional"  # the credited period has not ended at as_of
     SUPPRESSED = "suppressed"  # a sole-remedy aggregate credit fired for the period
+
+
+#: Credits the vendor may still have to pay: ``credits_outstanding`` in the totals.
+OUTSTANDING = frozenset({CreditStatus.OWED, CreditStatus.UNCLAIMED, CreditStatus.PROVISIONAL})
 
 
 @frozen
@@ -179,12 +184,15 @@ class CreditRecord:
 
     @property
     def status_text(self) -> str:
-        """E.g. ``eligible, unclaimed, claim by 2026-04-30`` or ``applied, capped``; a running
-        period's credit also says by when to claim it."""
+        """E.g. ``eligible, unclaimed, claim by 2026-04-30``, ``lapsed, unclaimed: claim
+        window closed on 2026-04-30`` or ``applied, capped``; a running period's credit also
+        says by when to claim it."""
         text = self.status.value
         waiting = (CreditStatus.UNCLAIMED, CreditStatus.PROVISIONAL)
         if self.status in waiting and self.claim_by is not None and self.claimed_at is None:
             text += f", claim by {self.claim_by.isoformat()}"
+        elif self.status is CreditStatus.EXPIRED and self.claim_by is not None:
+            text += f": claim window closed on {self.claim_by.isoformat()}"
         if self.capped:
             text += ", capped"
         return text
@@ -245,7 +253,8 @@ class MoneyResult:
 
     def totals(self) -> dict[str, dict[str, str]]:
         """Per currency: net, VAT, gross invoiced, credits applied and credits not yet paid
-        (owed, unclaimed, provisional), as strings — for summaries and ``compare``."""
+        (owed, unclaimed with the window still open, provisional), as strings — for
+        summaries and ``compare``. A lapsed credit is owed nothing, so it is not outstanding."""
         out: dict[str, dict[str, Decimal]] = {}
 
         def bucket(currency: str) -> dict[str, Decimal]:
@@ -260,9 +269,8 @@ class MoneyResult:
             b["vat"] += inv.vat.amount
             b["gross"] += inv.gross.amount
             b["credits_applied"] -= inv.total_of(LineKind.CREDIT).amount
-        outstanding = (CreditStatus.OWED, CreditStatus.UNCLAIMED, CreditStatus.PROVISIONAL)
         for credit in self.credits:
-            if credit.amount is not None and credit.status in outstanding:
+            if credit.amount is not None and credit.status in OUTSTANDING:
                 bucket(credit.amount.currency)["credits_outstanding"] += credit.amount.amount
         return {cur: {k: str(Money(v, cur).rounded().amount) for k, v in b.items()}
                 for cur, b in sorted(out.items())}
@@ -289,6 +297,24 @@ def _diag_dict(diag: Diagnostic) -> dict[str, Any]:
         "where": None if diag.span is None else str(diag.span),
         "hint": diag.hint,
     }
+
+
+def money_text(value: Money) -> str:
+    """Money as every line text and explanation shows it: the amount with the currency's
+    minor unit and the code ("450.00 EUR", "82.50 PLN", "1000 JPY"), so that figures can be
+    compared at a glance. A price finer than the minor unit (a rate of 0.125 EUR/h) keeps
+    its digits: the explanation must not hide what the arithmetic used."""
+    amount = value.amount
+    shown = amount.quantize(minor_unit(value.currency), ROUND_HALF_UP)
+    if shown != amount:
+        shown = amount.normalize()
+    return f"{shown:f} {value.currency}"
+
+
+def count_text(count: int, noun: str) -> str:
+    """``1 ticket``, ``2 tickets``, ``1 remaining period``: English plurals for the nouns
+    the money texts use (all regular)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def sum_money(amounts: Iterable[Money], currency: str) -> Money:

@@ -25,7 +25,8 @@ Decisions, each written down in docs/what-if.md:
   copy limited to the priority, with the new value, wins by being more specific), so the
   other priorities keep their terms.
 - An override of a plan also changes the plans that extend it and inherit that kind of
-  term unchanged, as editing the plan text would.
+  term unchanged (the very clause: same value and same source span), as editing the plan
+  text would.
 - A changed or added rule's source span names the override (``--set STANDARD.fee=449 PLN``)
   so results and the term diff say where the value came from.
 
@@ -516,7 +517,7 @@ def _fee_change(ov: Override, plan: Plan, warnings: list[tuple[Diagnostic, str]]
         text = text[:per.start()]
     if text.strip().lower() == "free":
         def make_free(p: Plan) -> Plan:
-            return attrs.evolve(p, fee=None)
+            return attrs.evolve(p, fee=None, clause_spans=_spans(p, "fee", ov.rule_span()))
         return _Change(make_free, lambda p: (p.fee, p.fee.span if p.fee else None))
     money = _money(ov, plan, text, "a fee")
     current = plan.fee.period if plan.fee is not None else Period.MONTH
@@ -536,7 +537,8 @@ def _fee_change(ov: Override, plan: Plan, warnings: list[tuple[Diagnostic, str]]
                attrs.evolve(old, amount=money, period=period or old.period, negotiated=False,
                             span=span))
         currency = money.currency if p.currency == NO_CURRENCY else p.currency
-        return attrs.evolve(p, fee=fee, currency=currency)
+        return attrs.evolve(p, fee=fee, currency=currency,
+                            clause_spans=_spans(p, "fee", span))
 
     return _Change(set_fee, lambda p: (p.fee, p.fee.span if p.fee else None))
 
@@ -550,7 +552,9 @@ def _vat_change(ov: Override, plan: Plan, warnings: list[tuple[Diagnostic, str]]
     if value.value < 0:
         raise _Fail(_problem(ov, ov.value_at, "VAT cannot be negative"))
     vat = Percent(value.value)
-    return _Change(lambda p: attrs.evolve(p, vat=vat), lambda p: p.vat)
+    span = ov.rule_span()
+    return _Change(lambda p: attrs.evolve(p, vat=vat, clause_spans=_spans(p, "vat", span)),
+                   lambda p: (p.vat, p.clause_spans.get("vat")))
 
 
 def _term_change(ov: Override, plan: Plan, warnings: list[tuple[Diagnostic, str]]) -> _Change:
@@ -567,8 +571,15 @@ def _term_change(ov: Override, plan: Plan, warnings: list[tuple[Diagnostic, str]
         raise _Fail(_problem(ov, ov.value_at, f"a minimum term of {ov.value} is not a whole "
                              f"number of billing periods ({per} months each)"))
     periods = months // per
-    return _Change(lambda p: attrs.evolve(p, minimum_term_periods=periods),
-                   lambda p: (p.minimum_term_periods, p.fee.period if p.fee else None))
+    span = ov.rule_span()
+    return _Change(lambda p: attrs.evolve(p, minimum_term_periods=periods,
+                                          clause_spans=_spans(p, "minimum term", span)),
+                   lambda p: (p.minimum_term_periods, p.clause_spans.get("minimum term")))
+
+
+def _spans(plan: Plan, clause: str, span: SourceSpan) -> dict[str, SourceSpan]:
+    """The plan's clause positions with ``clause`` now written by the override."""
+    return {**plan.clause_spans, clause: span}
 
 
 # --- included hours and rates

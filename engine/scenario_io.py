@@ -13,9 +13,11 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime as dt
+import enum
 import json
 import re
 import tomllib
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -102,33 +104,19 @@ _TIME_RE = re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?$")
 
 
 def parse_timestamp(text: str) -> dt.datetime:
-    """An RFC 3339 instant; the offset is mandatory because a wall time alone is ambiguous."""
+    """An RFC 3339 instant; the offset is mandatory because a wall time alone is ambiguous.
+
+    A well-formed instant costs one regex and ``fromisoformat``; the regexes that explain what
+    is wrong run only when that fails (their patterns never overlap the good one).
+    """
     if not isinstance(text, str):
         raise ValueProblem(
             f"{text!r} is not a timestamp", 'write it as text, e.g. "2026-01-05T09:12:00+01:00"'
         )
     s = text.strip()
-    naive = _NAIVE_RE.match(s)
-    if naive:
-        example = f"{naive.group(1)}T{naive.group(2)}"
-        raise ValueProblem(
-            f"timestamp '{text}' has no UTC offset",
-            f'write the offset, e.g. "{example}+01:00", or "{example}Z" for UTC',
-        )
-    if _DATE_RE.match(s):
-        raise ValueProblem(
-            f"'{text}' is a date without a time", f'write a full instant, e.g. "{s}T00:00:00+01:00"'
-        )
-    if _TIME_RE.match(s):
-        raise ValueProblem(
-            f"'{text}' is a time without a date",
-            'write a full instant, e.g. "2026-01-05T09:12:00+01:00"',
-        )
     m = _TS_RE.match(s)
     if not m:
-        raise ValueProblem(
-            f"'{text}' is not an RFC 3339 timestamp", f"expected {TIMESTAMP_EXPECTED}"
-        )
+        raise _timestamp_problem(text, s)
     zone = "+00:00" if m.group(3) in ("Z", "z") else m.group(3)
     try:
         value = dt.datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}{zone}")
@@ -137,6 +125,27 @@ def parse_timestamp(text: str) -> dt.datetime:
     if abs(value.utcoffset() or dt.timedelta()) >= dt.timedelta(hours=24):  # pragma: no cover
         raise ValueProblem(f"'{text}' has an impossible UTC offset")
     return value
+
+
+def _timestamp_problem(text: str, s: str) -> ValueProblem:
+    """What is wrong with a timestamp that is not RFC 3339 (``s`` is ``text`` stripped)."""
+    naive = _NAIVE_RE.match(s)
+    if naive:
+        example = f"{naive.group(1)}T{naive.group(2)}"
+        return ValueProblem(
+            f"timestamp '{text}' has no UTC offset",
+            f'write the offset, e.g. "{example}+01:00", or "{example}Z" for UTC',
+        )
+    if _DATE_RE.match(s):
+        return ValueProblem(
+            f"'{text}' is a date without a time", f'write a full instant, e.g. "{s}T00:00:00+01:00"'
+        )
+    if _TIME_RE.match(s):
+        return ValueProblem(
+            f"'{text}' is a time without a date",
+            'write a full instant, e.g. "2026-01-05T09:12:00+01:00"',
+        )
+    return ValueProblem(f"'{text}' is not an RFC 3339 timestamp", f"expected {TIMESTAMP_EXPECTED}")
 
 
 _DURATION_UNITS: dict[str, tuple[int, int]] = {  # unit -> (seconds, rank for ordering)
@@ -293,97 +302,6 @@ def _inline_refs(node: Any, defs: Mapping[str, Any]) -> Any:
     if isinstance(node, list):
         return [_inline_refs(v, defs) for v in node]
     return node
-
-
-class _FastTicketCheck:
-    """A quick yes/no on one ticket record, built from ticket.schema.json's own patterns and
-    key sets. It may say no to a valid record (jsonschema then decides and explains) but must
-    never say yes to an invalid one: tests/test_scenario_io.py checks that against jsonschema.
-    It makes JSON Lines reading several times faster; every "no" goes to full validation.
-    """
-
-    def __init__(self, schema: Mapping[str, Any]):
-        defs = schema["$defs"]
-        event = defs["event"]
-        self.ticket_keys = frozenset(schema["properties"])
-        self.ticket_required = tuple(schema["required"])
-        self.event_keys = frozenset(event["properties"])
-        self.event_required = tuple(event["required"])
-        self.event_types = frozenset(event["properties"]["type"]["enum"])
-        self.timestamp = re.compile(defs["timestamp"]["pattern"])
-        self.duration = re.compile(defs["duration"]["pattern"])
-        self.name = re.compile(defs["name"]["pattern"])
-
-    def is_name(self, value: Any) -> bool:
-        return type(value) is str and value != "" and self.name.search(value) is not None
-
-    def is_timestamp(self, value: Any) -> bool:
-        return type(value) is str and self.timestamp.search(value) is not None
-
-    def __call__(self, rec: Any) -> bool:
-        if type(rec) is not dict or not rec.keys() <= self.ticket_keys:
-            return False
-        if any(k not in rec for k in self.ticket_required):
-            return False
-        for key, value in rec.items():
-            if key == "events":
-                if type(value) is not list or not all(self.event_ok(e) for e in value):
-                    return False
-            elif key == "id":
-                if not ((type(value) is str and value != "") or type(value) is int):
-                    return False
-            elif key in ("contact_registered", "express"):
-                if type(value) is not bool:
-                    return False
-            elif key == "created":
-                if not self.is_timestamp(value):
-                    return False
-            elif key == "fields":
-                if type(value) is not dict or any(
-                    type(v) not in (str, int, bool) for v in value.values()
-                ):
-                    return False
-            elif key == "type":
-                if value != "ticket" or type(value) is not str:
-                    return False
-            elif key == "note":
-                if type(value) is not str:
-                    return False
-            elif not self.is_name(value):  # customer, priority, channel, category, product_status
-                return False
-        return True
-
-    def event_ok(self, ev: Any) -> bool:
-        if type(ev) is not dict or not ev.keys() <= self.event_keys:
-            return False
-        if any(k not in ev for k in self.event_required):
-            return False
-        kind = ev["type"]
-        if type(kind) is not str or kind not in self.event_types:
-            return False
-        for key, value in ev.items():
-            if key in ("at", "end"):
-                if not self.is_timestamp(value):
-                    return False
-            elif key in ("priority", "kind"):
-                if not self.is_name(value):
-                    return False
-            elif key == "duration":
-                if type(value) is not str or self.duration.search(value) is None:
-                    return False
-            elif key == "out_of_hours_requested":
-                if type(value) is not bool:
-                    return False
-            elif key == "note" and type(value) is not str:
-                return False
-        if kind == "priority_changed" and "priority" not in ev:
-            return False
-        return kind != "work" or ("kind" in ev and (("duration" in ev) != ("end" in ev)))
-
-
-@cache
-def _fast_ticket_check() -> _FastTicketCheck:
-    return _FastTicketCheck(ticket_schema())
 
 
 # --------------------------------------------------------------------------------------------
@@ -1581,10 +1499,17 @@ def _header_labels(doc: Any) -> Callable[[Path_], str]:
 def _jsonl_tickets(
     path: Path, start: _JsonlHeader, report: _Report, stop_at_error: bool
 ) -> Iterator[Ticket]:
-    """Parse ticket lines lazily. Memory holds one line (plus the set of ids seen)."""
+    """Parse ticket lines lazily: memory holds one line, plus 16–32 bytes per ticket id.
+
+    Each line goes through :class:`_FastTicketReader` first; the lines it does not vouch for
+    go through :func:`_jsonl_ticket`, the careful path that validates, explains and locates.
+    """
     file = str(path)
     as_of = start.header.as_of
-    seen: dict[str, int] = {}
+    ids = _TicketIds(path, start.offset, start.line + 1)
+    fast = _FastTicketReader(
+        file, start.customers, as_of, ids, warnings_matter=report.on_warning is not None
+    )
     previous: tuple[dt.datetime, str] | None = None
     lineno = start.line
     with path.open("rb") as handle:
@@ -1595,12 +1520,18 @@ def _jsonl_tickets(
                 report.truncated = True
                 break
             before = len(report.errors)
-            try:
-                ticket = _jsonl_ticket(raw, file, lineno, report, start.customers, as_of, seen)
-            except ScenarioError as exc:  # the line itself is unreadable
-                for d in exc.diagnostics:
-                    report.add(d)
-                ticket = None
+            read = fast.read_line(raw, lineno)
+            ticket = read if isinstance(read, Ticket) else None
+            if ticket is None:
+                schema_valid = read is _Careful.SCHEMA_VALID
+                try:
+                    ticket = _jsonl_ticket(
+                        raw, file, lineno, report, start.customers, as_of, ids, schema_valid
+                    )
+                except ScenarioError as exc:  # the line itself is unreadable
+                    for d in exc.diagnostics:
+                        report.add(d)
+                    ticket = None
             if ticket is not None:
                 if previous is not None and ticket.created < previous[0]:
                     report.add(
@@ -1630,8 +1561,13 @@ def _jsonl_ticket(
     report: _Report,
     customers: Mapping[str, Any],
     as_of: dt.datetime,
-    seen: dict[str, int],
+    ids: _TicketIds,
+    schema_valid: bool = False,
 ) -> Ticket | None:
+    """The careful path for one ticket line: every problem reported, in plain words, located.
+
+    ``schema_valid`` says the fast path already knows the record meets the schema.
+    """
     text = _decode_line(raw, file, lineno)
     if not text.strip():
         return None
@@ -1657,17 +1593,433 @@ def _jsonl_ticket(
             )
         )
     bad: set[Path_] = set()
-    if not _fast_ticket_check()(doc):
+    if not schema_valid:
         bad = _schema_check(_validator("ticket"), doc, loc, report, lambda _p: label)
     ctx = _Ctx(loc, (), label, report, bad)
     ctx.errors = len(bad)
     tid = doc.get("id")
     if isinstance(tid, (str, int)) and not isinstance(tid, bool):
-        if str(tid) in seen:
-            ctx.error(f"duplicate ticket id '{tid}' (first used at line {seen[str(tid)]})", ("id",))
-        else:
-            seen[str(tid)] = lineno
+        first = ids.add(str(tid), lineno)
+        if first is not None:
+            ctx.error(f"duplicate ticket id '{tid}' (first used at line {first})", ("id",))
     return _build_ticket(doc, ctx, customers, as_of)
+
+
+def _ticket_id_of(raw: bytes) -> str | None:
+    """The id the careful path records for a line (see _jsonl_ticket), or None."""
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or NUL bytes
+        return None
+    if not isinstance(doc, dict) or doc.get("type") != "ticket":
+        return None
+    tid = doc.get("id")
+    if isinstance(tid, (str, int)) and not isinstance(tid, bool):
+        return str(tid)
+    return None
+
+
+_MASK64 = (1 << 64) - 1
+
+
+class _TicketIds:
+    """The ticket ids read so far in a JSON Lines file, for an exact duplicate check.
+
+    A dict of the ids themselves costs about 77 bytes a ticket (77 MB at a million). This
+    keeps a 64-bit hash of each id in an open-addressing table (an ``array('Q')`` kept at
+    most half full, so 16 to 32 bytes a ticket). A hash already in the table means a
+    duplicate, or with odds of about n²/2⁶⁵ (3·10⁻⁸ at a million ids) a collision. To tell
+    them apart, and to name the line of the first use, the first such hit reads the file
+    again up to the current line and builds the exact ``{id: first line}`` dict, which then
+    serves the rest of the file: a file with a duplicate is in error, and exactness matters
+    more than memory there. That rescan happens at most once per read.
+    """
+
+    _hash: Callable[[str], int] = staticmethod(hash)  # tests make it collide
+
+    def __init__(self, path: Path, offset: int, first_line: int, size: int = 1 << 12):
+        self._path = path
+        self._offset = offset  # where the first ticket line starts (bytes)...
+        self._first_line = first_line  # ...and its line number
+        self._table = array("Q", bytes(8 * size))  # 0 marks an empty slot
+        self._count = 0
+        self._exact: dict[str, int] | None = None
+
+    def add(self, key: str, lineno: int) -> int | None:
+        """Record ``key`` as used at ``lineno``; the line of its first use if it was used."""
+        if self._exact is not None:
+            first = self._exact.setdefault(key, lineno)
+            return first if first != lineno else None
+        h = (self._hash(key) & _MASK64) or 1
+        table = self._table
+        mask = len(table) - 1
+        i = h & mask
+        while True:
+            slot = table[i]
+            if slot == 0:
+                table[i] = h
+                self._count += 1
+                if 2 * self._count > len(table):
+                    self._grow()
+                return None
+            if slot == h:
+                self._exact = self._ids_before(lineno)
+                self._table = array("Q")
+                return self.add(key, lineno)
+            i = (i + 1) & mask
+
+    def _grow(self) -> None:
+        old = self._table
+        table = self._table = array("Q", bytes(16 * len(old)))
+        mask = len(table) - 1
+        for h in old:
+            if h:
+                i = h & mask
+                while table[i]:
+                    i = (i + 1) & mask
+                table[i] = h
+
+    def _ids_before(self, stop: int) -> dict[str, int]:
+        """Every id recorded on the lines before ``stop``, with its first line."""
+        found: dict[str, int] = {}
+        with self._path.open("rb") as handle:
+            handle.seek(self._offset)
+            for lineno, raw in enumerate(handle, start=self._first_line):
+                if lineno >= stop:
+                    break
+                key = _ticket_id_of(raw)
+                if key is not None:
+                    found.setdefault(key, lineno)
+        return found
+
+    @property
+    def nbytes(self) -> int:
+        """The size of the hash table (0 once the exact dict took over)."""
+        return self._table.itemsize * len(self._table)
+
+
+class _Careful(enum.Enum):
+    """Why the fast path hands a ticket line to the careful one (:func:`_jsonl_ticket`)."""
+
+    CHECK_ALL = "anything may be wrong: validate with jsonschema, then build"
+    SCHEMA_VALID = "the record meets the schema but has a problem or a warning to report"
+
+
+#: The ticket and event fields the fast path checks. If ticket.schema.json's properties
+#: differ (a test holds them equal), every line takes the careful path.
+_FAST_TICKET_FIELDS = frozenset(
+    {"type", "id", "customer", "created", "priority", "channel", "category"}
+    | {"contact_registered", "product_status", "express", "fields", "events", "note"}
+)
+_FAST_EVENT_FIELDS = frozenset(
+    ("at", "type", "priority", "kind", "duration", "end", "out_of_hours_requested", "note")
+)
+#: An instant as ``isoformat()`` writes it, which ``fromisoformat`` reads exactly as
+#: parse_timestamp does; other forms the schema allows go through parse_timestamp.
+_ISOFORMAT = re.compile(
+    r"\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?[+-]\d\d:\d\d", re.ASCII
+)
+_FROMISOFORMAT = dt.datetime.fromisoformat
+_CACHE_LIMIT = 4096  # distinct names and durations remembered per file
+
+
+class _FastSchema:
+    """What the fast path takes from ticket.schema.json, compiled once."""
+
+    def __init__(self, schema: Mapping[str, Any]):
+        defs = schema["$defs"]
+        event = defs["event"]
+        self.usable = (
+            frozenset(schema["properties"]) == _FAST_TICKET_FIELDS
+            and frozenset(event["properties"]) == _FAST_EVENT_FIELDS
+        )
+        self.kinds = {name: EventKind(name) for name in event["properties"]["type"]["enum"]}
+        self.timestamp = re.compile(defs["timestamp"]["pattern"]).search
+        self.duration = re.compile(defs["duration"]["pattern"]).search
+        self.name = re.compile(defs["name"]["pattern"]).search
+        self.name_min = int(defs["name"].get("minLength", 0))
+
+
+@cache
+def _fast_schema() -> _FastSchema:
+    return _FastSchema(ticket_schema())
+
+
+class _FastTicketReader:
+    """The fast path of JSON Lines reading: a well-formed ticket line to a Ticket in one pass.
+
+    It checks what ticket.schema.json says (event types and patterns taken from the schema)
+    with direct type tests instead of jsonschema, and what the careful path checks beyond the
+    schema: a known customer, time order, work lengths, unique ids. It returns a Ticket only
+    when the careful path would build an equal one and report nothing (no warning either,
+    unless nobody listens); otherwise a :class:`_Careful` saying how much to redo. The
+    ticket's events share one SourceSpan (the line), and names (customers, priorities,
+    kinds...) are interned so they cost memory once. tests/test_scenario_io_fast.py holds it
+    to the schema and to the careful path.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        customers: Iterable[str],
+        as_of: dt.datetime,
+        ids: _TicketIds,
+        *,
+        warnings_matter: bool,
+    ):
+        self.schema = _fast_schema()
+        self.file = file
+        self.customers = {c: c for c in customers}
+        self.as_of = as_of
+        self.ids = ids
+        self.warnings_matter = warnings_matter  # False: nobody listens, warnings are dropped
+        self.names: dict[str, str] = {}
+        self.durations: dict[str, int] = {}
+        self.raw_decode = json.JSONDecoder().raw_decode
+
+    def read_line(self, raw: bytes, lineno: int) -> Ticket | _Careful:
+        """One line as read from the file, with its newline."""
+        try:
+            text = raw.decode("utf-8")
+            doc, end = self.raw_decode(text)  # what json.loads does, less the blank-skipping
+        except (ValueError, RecursionError):
+            return _Careful.CHECK_ALL
+        if text[end:] not in ("\n", "", "\r\n") or type(doc) is not dict:
+            return _Careful.CHECK_ALL
+        return self.read(doc, lineno)
+
+    def read(self, doc: dict[str, Any], lineno: int) -> Ticket | _Careful:
+        """One parsed ticket line."""
+        check_all = _Careful.CHECK_ALL
+        get = doc.get
+        tid = get("id")
+        if type(tid) is str and tid:
+            key = tid
+        elif type(tid) is int:
+            key = str(tid)
+        else:
+            return check_all
+        customer = get("customer")
+        customer = self.customers.get(customer) if type(customer) is str else None
+        created = self.timestamp(get("created"))
+        if customer is None or created is None or get("type") != "ticket":
+            return check_all
+        if not self.schema.usable:
+            return check_all
+        # Each field present is counted once checked. A field the schema does not know, or
+        # one set to null (which it rejects), leaves ``used`` short of len(doc).
+        used = 4  # type, id, customer, created
+        priority, channel, category, product = (
+            get("priority"),
+            get("channel"),
+            get("category"),
+            get("product_status"),
+        )
+        if priority is not None:
+            used += 1
+            if (priority := self.name(priority)) is None:
+                return check_all
+        if channel is not None:
+            used += 1
+            if (channel := self.name(channel)) is None:
+                return check_all
+        if category is not None:
+            used += 1
+            if (category := self.name(category)) is None:
+                return check_all
+        if product is not None:
+            used += 1
+            if (product := self.name(product)) is None:
+                return check_all
+        for flag in (get("contact_registered"), get("express")):
+            if flag is not None:
+                used += 1
+                if type(flag) is not bool:
+                    return check_all
+        if (note := get("note")) is not None:
+            used += 1
+            if type(note) is not str:
+                return check_all
+        fields: dict[str, str] = {}
+        if (raw_fields := get("fields")) is not None:
+            used += 1
+            checked = _fast_fields(raw_fields)
+            if checked is None:
+                return check_all
+            fields = checked
+        raw_events = get("events")
+        if raw_events is not None:
+            used += 1
+            if type(raw_events) is not list:
+                return check_all
+        if used != len(doc):
+            return check_all
+        span = SourceSpan(self.file, lineno, 1)
+        events = self.events(raw_events or (), created, span)
+        if isinstance(events, _Careful):
+            return events
+        if self.ids.add(key, lineno) is not None:
+            return _Careful.SCHEMA_VALID  # a duplicate: the careful path names the first line
+        return Ticket(  # positional, in field order: keywords cost twice as much
+            key,  # id
+            customer,
+            created,
+            priority,
+            channel,
+            category,
+            get("contact_registered") is not False,
+            product,  # product_status
+            get("express") is True,
+            fields,
+            tuple(events),
+            span,  # source
+        )
+
+    def events(
+        self, items: Iterable[Any], created: dt.datetime, span: SourceSpan
+    ) -> list[Event] | _Careful:
+        """A ticket's events, checked as the schema and _build_ticket check them."""
+        check_all = _Careful.CHECK_ALL
+        ends, reopened = (EventKind.RESOLVED, EventKind.CLOSED), EventKind.REOPENED
+        more = (EventKind.WORK, EventKind.PRIORITY_CHANGED)  # kinds with required fields
+        kinds, isoformat, fromisoformat = self.schema.kinds, _ISOFORMAT.fullmatch, _FROMISOFORMAT
+        events: list[Event] = []
+        latest = created  # no event before the ticket, nor before the event above it
+        resolved = warned = False
+        for item in items:
+            if type(item) is not dict:
+                return check_all
+            name, text = item.get("type"), item.get("at")
+            kind = kinds.get(name) if type(name) is str else None
+            if type(text) is str and isoformat(text):  # self.timestamp(text), inlined
+                try:
+                    at = fromisoformat(text)
+                except ValueError:
+                    return check_all
+            elif (parsed := self.timestamp(text)) is not None:
+                at = parsed
+            else:
+                return check_all
+            if kind is None or at < latest:
+                return check_all
+            latest = at
+            priority: str | None = None
+            work: WorkSession | None = None
+            if len(item) != 2 or kind in more:  # more than at and type
+                detail = self.detail(item, kind, at)
+                if detail is None:
+                    return check_all
+                priority, work = detail
+                warned = warned or (work is not None and work.seconds > LONG_WORK_SECONDS)
+            if kind in ends:
+                resolved = True
+            elif kind is reopened:
+                warned = warned or not resolved  # reopened, but not resolved or closed before
+                resolved = False
+            events.append(Event(at, kind, priority, work, span))  # positional: 2x faster
+        # ``latest`` is the last event, or the ticket's creation: after as_of, either warns.
+        if (warned or latest > self.as_of) and self.warnings_matter:
+            return _Careful.SCHEMA_VALID
+        return events
+
+    def detail(
+        self, item: dict[str, Any], kind: EventKind, at: dt.datetime
+    ) -> tuple[str | None, WorkSession | None] | None:
+        """The priority and work session of an event with more than ``at`` and ``type``.
+
+        None if the careful path has something to say: a field that does not apply to the
+        kind (or is null, or unknown) leaves the count of fields used short of len(item).
+        """
+        used = 2  # at, type
+        priority = work = None
+        if (note := item.get("note")) is not None:
+            used += 1
+            if type(note) is not str:
+                return None
+        if kind is EventKind.WORK:
+            if (work := self.work(item, at)) is None:
+                return None
+            used += 2 + ("out_of_hours_requested" in item)  # kind, duration or end
+        elif kind is EventKind.PRIORITY_CHANGED:
+            used += 1
+            if (priority := self.name(item.get("priority"))) is None:
+                return None
+        return (priority, work) if used == len(item) else None
+
+    def work(self, item: dict[str, Any], at: dt.datetime) -> WorkSession | None:
+        """A work event's session, or None if the careful path has something to say."""
+        kind = self.name(item.get("kind"))
+        out_of_hours = item.get("out_of_hours_requested", False)
+        if kind is None or type(out_of_hours) is not bool:
+            return None
+        if "duration" in item:
+            seconds = self.duration(item["duration"])
+        else:
+            end = self.timestamp(item.get("end"))
+            seconds = None if end is None else round((end - at).total_seconds())
+        if seconds is None or seconds < 0:
+            return None
+        return WorkSession(kind, seconds, out_of_hours)
+
+    def timestamp(self, value: Any) -> dt.datetime | None:
+        """The instant parse_timestamp gives, if the schema allows ``value``; else None."""
+        if type(value) is not str:
+            return None
+        try:
+            if _ISOFORMAT.fullmatch(value):
+                return dt.datetime.fromisoformat(value)
+            if self.schema.timestamp(value):
+                return parse_timestamp(value)
+        except ValueError:  # ValueProblem too
+            return None
+        return None
+
+    def duration(self, value: Any) -> int | None:
+        """The seconds parse_duration gives, if the schema allows ``value``; else None."""
+        if type(value) is not str:
+            return None
+        seconds = self.durations.get(value)
+        if seconds is None:
+            if not self.schema.duration(value):
+                return None
+            try:
+                seconds = parse_duration(value)
+            except ValueProblem:
+                return None
+            if len(self.durations) < _CACHE_LIMIT:
+                self.durations[value] = seconds
+        return seconds
+
+    def name(self, value: Any) -> str | None:
+        """``value`` (interned) if the schema takes it as a name; else None."""
+        if type(value) is not str:
+            return None
+        known = self.names.get(value)
+        if known is None:
+            if len(value) < self.schema.name_min or not self.schema.name(value):
+                return None
+            known = value
+            if len(self.names) < _CACHE_LIMIT:
+                self.names[value] = value
+        return known
+
+
+def _fast_fields(value: Any) -> dict[str, str] | None:
+    """Custom fields as _build_ticket writes them, or None if the schema rejects them."""
+    if type(value) is not dict:
+        return None
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        kind = type(item)
+        if kind is str:
+            out[key] = item
+        elif kind is bool:
+            out[key] = "true" if item else "false"
+        elif kind is int:
+            out[key] = str(item)
+        else:
+            return None
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from tierwise.engine.precedence import applicable
 from tierwise.engine.quantities import Clock, TargetTime, format_seconds
 from tierwise.engine.results import Status, TargetResult, TicketResult, local_text
 from tierwise.engine.scenario import Event, EventKind, ScenarioHeader, Ticket
+from tierwise.engine.subscriptions import PlanTimeline, UnknownPlan
 
 UTC = dt.UTC
 ZERO = dt.timedelta(0)
@@ -700,6 +701,7 @@ class Simulator:
         self._limits = _LimitTracker(list(limit_keys)) if limit_keys else None
 
         self._plans: dict[str, _PlanIndex] = {}
+        self._timelines: dict[str, PlanTimeline] = {}
         for name, plan in catalog.plans.items():
             plan_cal = calendar(plan.calendar, "UTC", plan, plan.span)
             zone_name = str(getattr(plan_cal.zone, "key", "UTC"))
@@ -710,6 +712,20 @@ class Simulator:
             limits = tuple((limit_keys[(lim.kinds, lim.condition)], lim)
                            for lim in plan.guarantee_limits)
             self._plans[name] = _PlanIndex(plan, plan_cal, cals, limits, bool(limit_keys))
+
+    def _timeline_of(self, customer: str) -> PlanTimeline:
+        """The customer's plan timeline, built on its first ticket (the definition billing
+        uses too: :mod:`tierwise.engine.subscriptions`)."""
+        sub = self._subs[customer]
+        try:
+            timeline = PlanTimeline.of(sub, self.catalog)
+        except UnknownPlan as err:
+            raise ScenarioError(Diagnostic(
+                f"customer {customer} subscribes to plan '{err.plan}', which is not in the "
+                "catalog", span=sub.source, hint=did_you_mean(err.plan, self._plans),
+            )) from None
+        self._timelines[customer] = timeline
+        return timeline
 
     # ----------------------------------------------------------------- public
 
@@ -729,14 +745,10 @@ class Simulator:
             final = _priority_at(ticket.priority, tl.changes, as_of)
             return TicketResult(ticket.id, ticket.customer, None, final, created, created, (),
                                 "no subscription", "UTC", ticket)
-        plan_name = sub.plan_at(created)
-        pi = self._plans.get(plan_name)
-        if pi is None:
-            raise ScenarioError(Diagnostic(
-                f"customer {ticket.customer} subscribes to plan '{plan_name}', which is not "
-                "in the catalog", span=sub.source,
-                hint=did_you_mean(plan_name, self._plans),
-            ))
+        timeline = self._timelines.get(ticket.customer)
+        if timeline is None:
+            timeline = self._timeline_of(ticket.customer)
+        pi = self._plans[timeline.plan_at(created)]
         plan = pi.plan
         received = pi.calendar.next_opening(created) if plan.requested_in_hours_only else created
         tl = _timeline(ticket.events, received, as_of, pi.has_updates)

@@ -123,21 +123,24 @@ def diff_plans(old: Plan, new: Plan, *, label: str | None = None) -> list[TermCh
     pair, e.g. ``START -> STANDARD``)."""
     name = label or (old.name if old.name == new.name else f"{old.name} -> {new.name}")
     d = _PlanDiff(name, old, new)
-    d.scalar("title", lambda p: p.title)
+    d.scalar("title", lambda p: p.title, "title")
     d.scalar("extends", lambda p: p.parent or "nothing")
-    d.scalar("currency", lambda p: p.currency)
-    d.scalar("calendar", lambda p: p.calendar)
-    d.scalar("fee", lambda p: _fee_text(p.fee), lambda p: p.fee.span if p.fee else p.span)
-    d.scalar("vat", lambda p: str(p.vat))
-    d.scalar("minimum term", _term_text)
-    d.scalar("plan changes", lambda p: p.plan_change.value)
-    d.scalar("priorities", lambda p: ", ".join(p.priorities) or "any")
-    d.scalar("channels", lambda p: ", ".join(sorted(p.channels)) or "any")
-    for flag, text in (("subscription_required", "subscription required"),
-                       ("requested_in_hours_only", "requests in support hours only"),
-                       ("queue_earliest_deadline_first", "queue earliest deadline first"),
-                       ("refunds_paid_out", "refunds paid out")):
-        d.scalar(text, _flag(flag))
+    d.scalar("currency", lambda p: p.currency, "currency")
+    d.scalar("calendar", lambda p: p.calendar, "calendar")
+    d.scalar("fee", lambda p: _fee_text(p.fee), "fee")
+    d.scalar("vat", lambda p: str(p.vat), "vat")
+    d.scalar("minimum term", _term_text, "minimum term")
+    d.scalar("plan changes", lambda p: p.plan_change.value, "plan change")
+    d.scalar("priorities", lambda p: ", ".join(p.priorities) or "any", "priorities")
+    d.scalar("channels", lambda p: ", ".join(sorted(p.channels)) or "any", "channels")
+    for flag, text, key in (
+        ("subscription_required", "subscription required", "subscription required"),
+        ("requested_in_hours_only", "requests in support hours only",
+         "requests in support hours only"),
+        ("queue_earliest_deadline_first", "queue earliest deadline first", "queue"),
+        ("refunds_paid_out", "refunds paid out", "refunds"),
+    ):
+        d.scalar(text, _flag(flag), key)
     d.rules("target", lambda p: p.targets,
             lambda r: (r.metric, r.condition),
             lambda r: f"{r.metric.value}{_when(r.condition)}",
@@ -184,10 +187,14 @@ class _PlanDiff:
         self.out: list[TermChange] = []
 
     def scalar(self, subject: str, text: Callable[[Plan], str],
-               span: Callable[[Plan], SourceSpan] | None = None) -> None:
+               clause: str | None = None) -> None:
+        """A plan-level term; its position is the clause's (``Plan.clause_spans``), or the
+        plan's when the clause was not written."""
         a, b = text(self.old), text(self.new)
         if a != b:
-            spot = span or (lambda p: p.span)
+            def spot(p: Plan) -> SourceSpan:
+                return p.span_of(clause) if clause is not None else p.span
+
             self.out.append(TermChange(self.name, subject, "changed", subject, a, b,
                                        spot(self.old), spot(self.new)))
 

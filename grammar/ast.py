@@ -304,9 +304,13 @@ Flag = Literal[
 
 @frozen
 class FlagClause:
-    """A clause that switches one plan behaviour on (``subscription required``)."""
+    """A clause that switches one plan behaviour on (``subscription required``), or, with
+    ``on`` False, its opposite that switches an inherited one off (``no subscription
+    required``, ``requests at any time``, ``queue in any order``, ``refunds carried
+    forward``)."""
 
     flag: Flag
+    on: bool
     span: SourceSpan
 
 
@@ -357,14 +361,6 @@ class TargetClause:
     pause_options: tuple[PauseOption, ...]
     calendars: tuple[UsingCalendar, ...]
     conditions: tuple[ConditionNode, ...]
-    span: SourceSpan
-
-
-@frozen
-class NoTargetClause:
-    """``no response target``: drops an inherited metric."""
-
-    metric: Metric
     span: SourceSpan
 
 
@@ -430,8 +426,10 @@ class RateClause:
 
 @frozen
 class OverheadClause:
+    """``overhead 5min per session for remote, phone``; ``kinds`` None: no ``for``."""
+
     amount: Value
-    kinds: tuple[Ident, ...]
+    kinds: WorkKinds | None
     span: SourceSpan
 
 
@@ -447,9 +445,12 @@ class SurchargeClause:
 
 @frozen
 class IncludedClause:
+    """``included 3h per month for phone, remote, rolls over 2 months``; ``kinds`` None: no
+    ``for``."""
+
     amount: Value
     period: Ident
-    kinds: tuple[Ident, ...]
+    kinds: WorkKinds | None
     rollover: Value | None
     span: SourceSpan
 
@@ -494,11 +495,6 @@ class IncidentCreditClause:
     metric: Metric | None
     expiry: Value | None
     condition: ConditionNode | None
-    span: SourceSpan
-
-
-@frozen
-class NoCreditsClause:
     span: SourceSpan
 
 
@@ -569,6 +565,36 @@ class FeatureClause:
     span: SourceSpan
 
 
+# =========================================================================== inheritance
+
+#: The kinds of clause a child can drop with ``no ...`` (docs/language.md, Inheritance).
+DropKind = Literal[
+    "target",  # no response target (``name``: the metric)
+    "credits",  # no credits
+    "coverage exclusions",  # not covered
+    "guarantee exclusions",  # guaranteed only / not guaranteed
+    "guarantee limits",  # guarantees limited to
+    "included hours",  # included
+    "ticket allowances",  # allow
+    "overhead",
+    "surcharge",  # no express surcharge (``name``: express, out of hours)
+    "pack",  # no pack NAME
+    "feature",  # no feature "NAME"
+    "minimum term",
+]
+
+
+@frozen
+class DropClause:
+    """``no coverage exclusions``, ``no response target``, ``no pack unit``...: drops what a
+    plan inherits of one kind of clause. ``name`` says which one, for the kinds that come
+    one per metric, surcharge, pack or feature (None for the others)."""
+
+    kind: DropKind
+    name: Ident | None
+    span: SourceSpan
+
+
 PlanClause = (
     TitleClause
     | CalendarRef
@@ -581,7 +607,6 @@ PlanClause = (
     | PlanChangesClause
     | FlagClause
     | TargetClause
-    | NoTargetClause
     | CoverageClause
     | GuaranteeClause
     | GuaranteeLimitClause
@@ -593,8 +618,8 @@ PlanClause = (
     | AllowClause
     | IncidentCreditClause
     | AggregateCreditClause
-    | NoCreditsClause
     | FeatureClause
+    | DropClause
 )
 
 

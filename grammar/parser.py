@@ -86,6 +86,9 @@ TERMINAL_ENGLISH: dict[str, str] = {
     "_REQUESTS_IN_SUPPORT_HOURS_ONLY": "'requests in support hours only'",
     "_QUEUE_EARLIEST_DEADLINE_FIRST": "'queue earliest deadline first'",
     "_REFUNDS_PAID_OUT": "'refunds paid out'",
+    "_REQUESTS_AT_ANY_TIME": "'requests at any time'",
+    "_QUEUE_IN_ANY_ORDER": "'queue in any order'",
+    "_REFUNDS_CARRIED_FORWARD": "'refunds carried forward'",
     # conditions
     "_WHEN": "'when'",
     "_AND": "'and'",
@@ -109,8 +112,6 @@ TERMINAL_ENGLISH: dict[str, str] = {
     "PAUSED_WHILE_WAITING": "'paused while waiting'",
     "NOT_PAUSED": "'not paused'",
     "_USING_CALENDAR": "'using calendar'",
-    "_NO": "'no'",
-    "_TARGET": "'target'",
     # eligibility
     "_NOT_COVERED": "'not covered'",
     "_GUARANTEED_ONLY": "'guaranteed only'",
@@ -164,6 +165,14 @@ TERMINAL_ENGLISH: dict[str, str] = {
     # features
     "_FEATURE": "'feature'",
     "YES": "'yes'",
+    "_NO": "'no'",
+    # inheritance
+    "_TARGET": "'target'",
+    "_COVERAGE_EXCLUSIONS": "'coverage exclusions'",
+    "_GUARANTEE_EXCLUSIONS": "'guarantee exclusions'",
+    "_GUARANTEE_LIMITS": "'guarantee limits'",
+    "_INCLUDED_HOURS": "'included hours'",
+    "_TICKET_ALLOWANCES": "'ticket allowances'",
 }
 
 #: The forms of each clause, by its first word: the hint for a syntax error inside it.
@@ -190,7 +199,13 @@ CLAUSE_FORMS: dict[str, str] = {
     "update": "`update every 4h when priority is critical`",
     "best": "`best effort response within 24h`",
     "average": "`average response within 2 business days`",
-    "no": "`no response target`, `no credits`",
+    "no": "`no response target`, `no credits`, `no coverage exclusions`, "
+          "`no guarantee exclusions`, `no guarantee limits`, `no included hours`, "
+          "`no ticket allowances`, `no overhead`, `no express surcharge`, `no pack NAME`, "
+          '`no feature "NAME"`, `no minimum term`, `no subscription required`',
+    "requests": "`requests in support hours only`, `requests at any time`",
+    "queue": "`queue earliest deadline first`, `queue in any order`",
+    "refunds": "`refunds paid out`, `refunds carried forward`",
     "not": '`not covered when category is migration because "..."`, '
            "`not guaranteed when channel in [sms, whatsapp]`",
     "guaranteed": "`guaranteed only when contact is registered`",
@@ -199,7 +214,7 @@ CLAUSE_FORMS: dict[str, str] = {
     "overhead": "`overhead 5min per session for remote, phone`",
     "express": "`express surcharge +100%`",
     "out": "`out of hours surcharge +50%`",
-    "included": "`included 3h per month for phone, remote`, "
+    "included": "`included 3h per month for phone, remote`, `included 2h per month for all`, "
                 "`included 7h per month, rolls over 2 months`",
     "pack": "`pack unit 1h for 40 EUR, valid 1 year`",
     "allow": "`allow 4 tickets per month free when category is unjustified, then 60 PLN each`",

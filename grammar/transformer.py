@@ -373,22 +373,22 @@ class PlanTransformer(Transformer[Token, ast.PlanFile]):
     @v_args(meta=True)
     def subscription_required(self, meta: Meta, children: list[Any]) -> ast.FlagClause:
         """``flag_clause: _SUBSCRIPTION_REQUIRED``"""
-        return ast.FlagClause("subscription required", self._span(meta, children))
+        return ast.FlagClause("subscription required", True, self._span(meta, children))
 
     @v_args(meta=True)
     def requests_in_hours_only(self, meta: Meta, children: list[Any]) -> ast.FlagClause:
         """``flag_clause: _REQUESTS_IN_SUPPORT_HOURS_ONLY``"""
-        return ast.FlagClause("requests in support hours only", self._span(meta, children))
+        return ast.FlagClause("requests in support hours only", True, self._span(meta, children))
 
     @v_args(meta=True)
     def queue_earliest_deadline_first(self, meta: Meta, children: list[Any]) -> ast.FlagClause:
         """``flag_clause: _QUEUE_EARLIEST_DEADLINE_FIRST``"""
-        return ast.FlagClause("queue earliest deadline first", self._span(meta, children))
+        return ast.FlagClause("queue earliest deadline first", True, self._span(meta, children))
 
     @v_args(meta=True)
     def refunds_paid_out(self, meta: Meta, children: list[Any]) -> ast.FlagClause:
         """``flag_clause: _REFUNDS_PAID_OUT``"""
-        return ast.FlagClause("refunds paid out", self._span(meta, children))
+        return ast.FlagClause("refunds paid out", True, self._span(meta, children))
 
     # ================================================================== conditions
 
@@ -489,11 +489,6 @@ class PlanTransformer(Transformer[Token, ast.PlanFile]):
     def using_calendar(self, meta: Meta, children: list[Token]) -> ast.UsingCalendar:
         """``using_calendar: _USING_CALENDAR NAME``"""
         return ast.UsingCalendar(self._ident(children[0]), self._span(meta, children))
-
-    @v_args(meta=True)
-    def no_target_clause(self, meta: Meta, children: list[ast.Metric]) -> ast.NoTargetClause:
-        """``no_target_clause: _NO metric _TARGET``"""
-        return ast.NoTargetClause(children[0], self._span(meta, children))
 
     # ================================================================== eligibility
 
@@ -596,11 +591,22 @@ class PlanTransformer(Transformer[Token, ast.PlanFile]):
         values = [c for c in children if not isinstance(c, Token)]
         return _Billing(values[0], values[1] if len(values) > 1 else None)
 
+    def _for_kinds(self, children: Sequence[object]) -> ast.WorkKinds | None:
+        """The kinds after ``for`` (``ALL`` or NAME tokens), None when there is no ``for``."""
+        tokens = self._tokens(children, "ALL", "NAME")
+        if not tokens:
+            return None
+        first, last = self._tok_span(tokens[0]), self._tok_span(tokens[-1])
+        span = SourceSpan(first.file, first.line, first.column, last.end_line, last.end_column)
+        if tokens[0].type == "ALL":
+            return ast.WorkKinds((), True, span)
+        return ast.WorkKinds(tuple(self._ident(t) for t in tokens), False, span)
+
     @v_args(meta=True)
     def overhead_clause(self, meta: Meta, children: list[Any]) -> ast.OverheadClause:
-        """``overhead_clause: _OVERHEAD value _PER_SESSION (_FOR _names)?``"""
-        kinds = tuple(self._ident(t) for t in self._tokens(children, "NAME"))
-        return ast.OverheadClause(children[0], kinds, self._span(meta, children))
+        """``overhead_clause: _OVERHEAD value _PER_SESSION (_FOR (ALL | _names))?``"""
+        return ast.OverheadClause(children[0], self._for_kinds(children),
+                                  self._span(meta, children))
 
     @v_args(meta=True)
     def surcharge_clause(self, meta: Meta, children: list[Any]) -> ast.SurchargeClause:
@@ -613,9 +619,10 @@ class PlanTransformer(Transformer[Token, ast.PlanFile]):
 
     @v_args(meta=True)
     def included_clause(self, meta: Meta, children: list[Any]) -> ast.IncludedClause:
-        """``included_clause: _INCLUDED value _PER PERIOD_NAME (_FOR _names)? rollover?``"""
-        kinds = tuple(self._ident(t) for t in self._tokens(children, "NAME"))
-        return ast.IncludedClause(children[0], self._ident(children[1]), kinds,
+        """``included_clause: _INCLUDED value _PER PERIOD_NAME (_FOR (ALL | _names))?
+        rollover?``"""
+        return ast.IncludedClause(children[0], self._ident(children[1]),
+                                  self._for_kinds(children[2:]),
                                   self._wrapped(children, "rollover"),
                                   self._span(meta, children))
 
@@ -676,11 +683,6 @@ class PlanTransformer(Transformer[Token, ast.PlanFile]):
     def remedy_of_fee(self, meta: Meta, children: list[ast.Value]) -> ast.RemedyNode:
         """``remedy: value _OF_FEE -> remedy_of_fee``"""
         return ast.RemedyNode("of fee", children[0], self._span(meta, children))
-
-    @v_args(meta=True)
-    def no_credits_clause(self, meta: Meta, children: list[Any]) -> ast.NoCreditsClause:
-        """``no_credits_clause: _NO _CREDITS``"""
-        return ast.NoCreditsClause(self._span(meta, children))
 
     @v_args(meta=True)
     def aggregate_credit(self, meta: Meta, children: list[Any]) -> ast.AggregateCreditClause:
@@ -752,3 +754,94 @@ class PlanTransformer(Transformer[Token, ast.PlanFile]):
     def feature_text(self, children: list[Token]) -> str:
         """``feature_value: STRING -> feature_text``"""
         return unescape(children[0])
+
+    # ================================================================== inheritance
+
+    @v_args(meta=True)
+    def no_subscription_required(self, meta: Meta, children: list[Any]) -> ast.FlagClause:
+        """``flag_off_clause: _NO _SUBSCRIPTION_REQUIRED -> no_subscription_required``"""
+        return ast.FlagClause("subscription required", False, self._span(meta, children))
+
+    @v_args(meta=True)
+    def requests_at_any_time(self, meta: Meta, children: list[Any]) -> ast.FlagClause:
+        """``flag_off_clause: _REQUESTS_AT_ANY_TIME -> requests_at_any_time``"""
+        return ast.FlagClause("requests in support hours only", False,
+                              self._span(meta, children))
+
+    @v_args(meta=True)
+    def queue_in_any_order(self, meta: Meta, children: list[Any]) -> ast.FlagClause:
+        """``flag_off_clause: _QUEUE_IN_ANY_ORDER -> queue_in_any_order``"""
+        return ast.FlagClause("queue earliest deadline first", False,
+                              self._span(meta, children))
+
+    @v_args(meta=True)
+    def refunds_carried_forward(self, meta: Meta, children: list[Any]) -> ast.FlagClause:
+        """``flag_off_clause: _REFUNDS_CARRIED_FORWARD -> refunds_carried_forward``"""
+        return ast.FlagClause("refunds paid out", False, self._span(meta, children))
+
+    def _drop(self, meta: Meta, children: list[Any], kind: ast.DropKind,
+              name: ast.Ident | None = None) -> ast.DropClause:
+        return ast.DropClause(kind, name, self._span(meta, children))
+
+    @v_args(meta=True)
+    def no_target(self, meta: Meta, children: list[ast.Metric]) -> ast.DropClause:
+        """``drop_clause: _NO metric _TARGET -> no_target``"""
+        (metric,) = children
+        return self._drop(meta, children, "target", ast.Ident(metric.name, metric.span))
+
+    @v_args(meta=True)
+    def no_credits(self, meta: Meta, children: list[Any]) -> ast.DropClause:
+        """``drop_clause: _NO _CREDITS -> no_credits``"""
+        return self._drop(meta, children, "credits")
+
+    @v_args(meta=True)
+    def no_coverage_exclusions(self, meta: Meta, children: list[Any]) -> ast.DropClause:
+        """``drop_clause: _NO _COVERAGE_EXCLUSIONS -> no_coverage_exclusions``"""
+        return self._drop(meta, children, "coverage exclusions")
+
+    @v_args(meta=True)
+    def no_guarantee_exclusions(self, meta: Meta, children: list[Any]) -> ast.DropClause:
+        """``drop_clause: _NO _GUARANTEE_EXCLUSIONS -> no_guarantee_exclusions``"""
+        return self._drop(meta, children, "guarantee exclusions")
+
+    @v_args(meta=True)
+    def no_guarantee_limits(self, meta: Meta, children: list[Any]) -> ast.DropClause:
+        """``drop_clause: _NO _GUARANTEE_LIMITS -> no_guarantee_limits``"""
+        return self._drop(meta, children, "guarantee limits")
+
+    @v_args(meta=True)
+    def no_included_hours(self, meta: Meta, children: list[Any]) -> ast.DropClause:
+        """``drop_clause: _NO _INCLUDED_HOURS -> no_included_hours``"""
+        return self._drop(meta, children, "included hours")
+
+    @v_args(meta=True)
+    def no_ticket_allowances(self, meta: Meta, children: list[Any]) -> ast.DropClause:
+        """``drop_clause: _NO _TICKET_ALLOWANCES -> no_ticket_allowances``"""
+        return self._drop(meta, children, "ticket allowances")
+
+    @v_args(meta=True)
+    def no_overhead(self, meta: Meta, children: list[Any]) -> ast.DropClause:
+        """``drop_clause: _NO _OVERHEAD -> no_overhead``"""
+        return self._drop(meta, children, "overhead")
+
+    @v_args(meta=True)
+    def no_surcharge(self, meta: Meta, children: list[Token]) -> ast.DropClause:
+        """``drop_clause: _NO (EXPRESS | OUT_OF_HOURS) _SURCHARGE -> no_surcharge``"""
+        (tok,) = children
+        name = "express" if tok.type == "EXPRESS" else "out of hours"
+        return self._drop(meta, children, "surcharge", ast.Ident(name, self._tok_span(tok)))
+
+    @v_args(meta=True)
+    def no_pack(self, meta: Meta, children: list[Token]) -> ast.DropClause:
+        """``drop_clause: _NO _PACK NAME -> no_pack``"""
+        return self._drop(meta, children, "pack", self._ident(children[0]))
+
+    @v_args(meta=True)
+    def no_feature(self, meta: Meta, children: list[Token]) -> ast.DropClause:
+        """``drop_clause: _NO _FEATURE STRING -> no_feature``"""
+        return self._drop(meta, children, "feature", self._ident(children[0]))
+
+    @v_args(meta=True)
+    def no_minimum_term(self, meta: Meta, children: list[Any]) -> ast.DropClause:
+        """``drop_clause: _NO _MINIMUM_TERM -> no_minimum_term``"""
+        return self._drop(meta, children, "minimum term")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from attrs import evolve
 from builders import at, cond, make_ticket, office, span, work
 from money_builders import (
     HOUR,
@@ -194,7 +195,7 @@ def test_out_of_hours_surcharge_multiplies_only_the_charged_out_of_hours_part() 
     res = one_run("2026-03-31 00:00", tickets, [p])
     inv = res.invoice("acme", "2026-03")
     assert amounts(inv, LineKind.WORK) == ["75.00", "150.00"]
-    assert "30min at 60 EUR/h × 300% (express +100%, out of hours +50%)" in inv.lines_of(
+    assert "30min at 60.00 EUR/h × 300% (express +100%, out of hours +50%)" in inv.lines_of(
         LineKind.WORK)[1].how
 
 
@@ -335,7 +336,7 @@ def test_money_result_is_json_ready_with_decimal_strings() -> None:
     assert inv["net"] == "130.00" and inv["vat"] == "0.00"
     assert inv["lines"][1]["amount"] == "30.00"
     assert inv["lines"][1]["rule"] == "plans/test.plan:20"
-    assert inv["lines"][1]["how"] == "20min → 2 × 15min = 30min; 30min at 60 EUR/h"
+    assert inv["lines"][1]["how"] == "20min → 2 × 15min = 30min; 30min at 60.00 EUR/h"
 
 
 def test_overhead_only_for_its_kinds() -> None:
@@ -377,3 +378,75 @@ def test_unknown_zone_is_a_plan_error_not_a_traceback() -> None:
     with pytest.raises(PlanError) as err:
         Ledger(cat, header("2026-03-31 00:00", sub("acme", "STD", "2026-03-01 00:00")))
     assert "unknown time zone 'Europe/Atlantis'" in str(err.value)
+
+
+# --------------------------------------------------------------------------- provenance, texts
+
+
+def test_plan_level_lines_cite_their_clause() -> None:
+    # The compiler records where each plan-level clause was written (Plan.clause_spans):
+    # fee at line 5, vat 6, minimum term 7, plan changes 8. STD (prorated) → PLUS on Mar 16;
+    # PLUS ends on Apr 10 after 1 billed period of its 3-month minimum term.
+    spans = {"fee": span(5), "vat": span(6), "minimum term": span(7), "plan change": span(8)}
+    std = basic(vat=pct(23), plan_change=PlanChange.PRORATED, clause_spans=spans)
+    plus = evolve(plan("PLUS", "EUR", fee=fee("200 EUR"), rates=(RATE,), minimum_term_periods=3,
+                       clause_spans={"fee": span(15), "minimum term": span(17)}),
+                  span=span(12))
+    change = (PlanChangeEvent(at("2026-03-16 10:00"), "PLUS"),)
+    res = one_run("2026-05-01 00:00", [], [std, plus], changes=change, end="2026-04-10 00:00")
+    march, april = res.invoices_of("acme")
+    # March: split by STD's `plan changes prorated` (line 8); each share says whose fee.
+    # 100 × 15/31 = 48.387 → 48.39; 200 × 16/31 = 103.226 → 103.23.
+    first, second = march.lines_of(LineKind.FEE)
+    assert [str(x.amount.amount) for x in (first, second)] == ["48.39", "103.23"]
+    assert first.rule == second.rule == span(8)
+    assert first.text == "fee Std 2026-03 (15 of 31 days)"
+    assert first.how == ("100.00 EUR per month (plans/test.plan:5), prorated 15/31 days: "
+                         "STD → PLUS on 2026-03-16 (plan changes prorated)")
+    assert "200.00 EUR per month (plans/test.plan:15)" in second.how
+    assert march.vat_rule == span(6) and march.to_dict()["vat_rule"] == "plans/test.plan:6"
+    # April, on PLUS: its fee line and minimum term cite PLUS's clauses; PLUS writes no
+    # `vat`, so the VAT rule is its header (0%).
+    (fee_line,) = april.lines_of(LineKind.FEE)
+    assert fee_line.rule == span(15)
+    (term,) = april.lines_of(LineKind.MINIMUM_TERM)
+    assert term.rule == span(17)
+    assert term.text == "minimum term: 2 remaining periods"
+    assert term.how == ("minimum term 3 months, 1 billed → 2 × 200.00 EUR "
+                        "(200.00 EUR per month)")
+    assert april.vat_rule == span(12)
+
+
+def test_without_recorded_clauses_lines_fall_back_to_the_clause_object_then_the_header() -> None:
+    # Plans compiled before Plan.clause_spans existed: the fee's own span (line 3), the
+    # plan's header (line 2) for VAT and the minimum term.
+    p = basic(minimum_term_periods=2)
+    res = one_run("2026-04-10 00:00", [], [p], end="2026-03-20 00:00")
+    (inv,) = res.invoices
+    assert inv.lines_of(LineKind.FEE)[0].rule == span(3)
+    assert inv.lines_of(LineKind.MINIMUM_TERM)[0].rule == span(2)
+    assert inv.lines_of(LineKind.MINIMUM_TERM)[0].text == "minimum term: 1 remaining period"
+    assert inv.vat_rule == span(2)
+
+
+@pytest.mark.parametrize(("amount", "currency", "text"), [
+    ("450", "EUR", "450.00 EUR"),
+    ("37.5", "EUR", "37.50 EUR"),
+    ("-12.3", "PLN", "-12.30 PLN"),
+    ("1E+3", "EUR", "1000.00 EUR"),
+    ("1000", "JPY", "1000 JPY"),  # no minor unit
+    ("0.125", "EUR", "0.125 EUR"),  # a price finer than a cent keeps its digits
+])
+def test_money_text_shows_the_minor_unit(amount: str, currency: str, text: str) -> None:
+    from decimal import Decimal
+
+    from tierwise.engine.invoices import money_text
+    from tierwise.engine.quantities import Money
+
+    assert money_text(Money(Decimal(amount), currency)) == text
+
+
+def test_counts_are_pluralised() -> None:
+    from tierwise.engine.invoices import count_text
+
+    assert [count_text(n, "ticket") for n in (0, 1, 2)] == ["0 tickets", "1 ticket", "2 tickets"]

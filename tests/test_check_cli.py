@@ -120,6 +120,20 @@ def test_exact_text_of_an_ambiguity(in_tmp: Path) -> None:
     assert "ambiguity.plan:4:5: error: these two response targets" in err
 
 
+def test_exact_text_of_a_drop_of_nothing(in_tmp: Path) -> None:
+    code, err = check_in(in_tmp, "drop.plan", "plan BASE {\n    calendar always\n}\n"
+                                              "plan C extends BASE {\n    requests at any time\n"
+                                              "}\n")
+    assert code == 0
+    assert err == (
+        "drop.plan:5:5: warning: nothing to drop: plan 'C' inherits no `requests in support "
+        "hours only` from 'BASE'\n"
+        "    5 |     requests at any time\n"
+        "            ^^^^^^^^^^^^^^^^^^^^\n"
+        "  hint: remove this line\n"
+    )
+
+
 # --------------------------------------------------------------------------- hostile input
 
 
@@ -180,3 +194,4 @@ def test_the_project_plans_pass() -> None:
     code, out, err = run(str(PLANS))
     assert code == 0, err
     assert out.splitlines()[-1].startswith("ok: ")
+    assert out.splitlines()[-1].endswith(" 0 warnings"), err

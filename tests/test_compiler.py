@@ -1,12 +1,15 @@
 """The compiler: each construct compiled to rule objects (snapshotted as readable text),
-the precedence rule (more specific wins, ambiguity is an error, identical results a
-warning) and inheritance (replace per kind, per work kind for rates, ``no ... target``,
-cycles)."""
+where each plan-level clause was written (``Plan.clause_spans``), the precedence rule (more
+specific wins, ambiguity is an error, identical results a warning) and inheritance (replace
+per kind, per work kind for rates, dropping with ``no ...`` and flags' opposites, cycles)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 from syrupy.assertion import SnapshotAssertion
 from test_grammar import PlanTextSnapshot
@@ -106,6 +109,9 @@ PLAN_CONSTRUCTS: dict[str, str] = {
                          "    cap 50% of fee\n}",
     "features": 'feature "Dedicated manager": yes\nfeature "Live chat": no\n'
                 'feature "Phone": "in the contract"',
+    "all_kinds_everywhere": "rate all 100 EUR per hour\noverhead 5min per session for all\n"
+                            "included 2h per month for all\n"
+                            "guarantees limited to 3h of all work per month",
 }
 
 
@@ -164,6 +170,70 @@ def test_seed_like_fixture_folder_compiles() -> None:
     catalog = load_catalog([Path(__file__).parent / "data" / "plans" / "good"])
     assert isinstance(catalog, Catalog)
     assert sorted(catalog.plans) == ["EMAIL", "START"]
+
+
+def test_all_in_a_list_of_kinds_is_an_error() -> None:
+    for clause in ("rate phone, all 10 EUR per hour", "included 2h per month for phone, all",
+                   "overhead 5min per session for remote, all",
+                   "guarantees limited to 3h of email, all work per month"):
+        found = diagnostics(plan_text(f"rate phone, email, remote 10 EUR per hour\n{clause}"))
+        assert [(d.span.line if d.span else 0, d.message) for d in found
+                if d.severity == "error"] == [
+            (8, "`all` cannot be listed with other kinds of work")], clause
+
+
+# =========================================================================== clause spans
+
+ALL_PLAN_LEVEL = ('title "Full"\ncurrency EUR\nfee 10 EUR per month\nvat 23%\n'
+                  "minimum term 3 months\nplan changes prorated\npriorities urgent, normal\n"
+                  "channels email\nsubscription required\nrequests in support hours only\n"
+                  "queue earliest deadline first\nrefunds paid out")
+
+
+def test_every_plan_level_clause_has_its_span() -> None:
+    plan = compile_plan(ALL_PLAN_LEVEL)
+    lines = {key: span.line for key, span in plan.clause_spans.items()}
+    assert lines == {"calendar": 6, "title": 7, "currency": 8, "fee": 9, "vat": 10,
+                     "minimum term": 11, "plan change": 12, "priorities": 13, "channels": 14,
+                     "subscription required": 15, "requests in support hours only": 16,
+                     "queue": 17, "refunds": 18}
+    assert all(span.file == "t.plan" for span in plan.clause_spans.values())
+    assert plan.span_of("vat") == plan.clause_spans["vat"]
+
+
+def test_clauses_not_written_have_no_span() -> None:
+    plan = compile_plan("response within 4h")
+    assert set(plan.clause_spans) == {"calendar"}
+    assert plan.span_of("fee") == plan.span  # the plan's own, when nothing was written
+
+
+def test_a_free_plan_keeps_the_span_of_its_fee_line() -> None:
+    plan = compile_plan("fee free")
+    assert plan.fee is None
+    assert (plan.clause_spans["fee"].line, plan.clause_spans["fee"].column) == (7, 5)
+
+
+def test_inherited_clauses_keep_the_parents_span() -> None:
+    text = (f"{OFFICE}plan BASE {{\n{_indent(ALL_PLAN_LEVEL)}\n    calendar office\n}}\n"
+            'plan CHILD extends BASE {\n    title "Child"\n    vat 8%\n}\n')
+    catalog = compile_text(text, "t.plan")
+    base, child = catalog.plans["BASE"], catalog.plans["CHILD"]
+    assert set(child.clause_spans) == set(base.clause_spans)
+    for key, span in child.clause_spans.items():
+        assert span.line == (base.clause_spans[key].line if key not in ("title", "vat")
+                             else {"title": 21, "vat": 22}[key]), key
+
+
+def test_a_drop_or_a_flags_opposite_is_where_the_value_was_set() -> None:
+    plan = child_of_full("requests at any time\nno minimum term\nqueue in any order")
+    lines = {k: plan.clause_spans[k].line for k in
+             ("requests in support hours only", "minimum term", "queue")}
+    assert lines == {"requests in support hours only": 30, "minimum term": 31, "queue": 32}
+    assert plan.clause_spans["refunds"].line == 12  # still the parent's
+
+
+def _indent(body: str) -> str:
+    return "\n".join("    " + line for line in body.splitlines())
 
 
 # =========================================================================== precedence
@@ -328,6 +398,149 @@ def test_error_in_an_inherited_clause_names_the_child() -> None:
 def test_no_target_without_a_parent_is_a_warning() -> None:
     found = diagnostics(plan_text("no response target"))
     assert located(found) == [("warning", 7, "nothing to drop: plan 'P' extends no plan")]
+
+
+# ------------------------------------------------------------------ dropping inherited clauses
+
+#: A parent with one clause of every kind a child can drop (lines 6-27 of the text).
+FULL = """plan FULL {
+    calendar office
+    fee 100 EUR per month
+    minimum term 3 months
+    subscription required
+    requests in support hours only
+    queue earliest deadline first
+    refunds paid out
+    response within 4h
+    not covered when category is migration
+    guaranteed only when contact is registered
+    guarantees limited to 3h of email work per month
+    rate all 80 EUR per hour
+    overhead 5min per session
+    express surcharge +100%
+    out of hours surcharge +50%
+    included 3h per month
+    pack unit 1h for 40 EUR, valid 1 year
+    pack big 10h for 350 EUR, valid 1 year
+    allow 4 tickets per month free when category is unjustified, then 60 EUR each
+    credit 1h free per missed guarantee
+    feature "Chat": yes
+    feature "Phone": no
+}
+"""
+
+
+def full_text(body: str) -> str:
+    """FULL and a plan CHILD extending it, whose clauses start at line 30."""
+    return f"{OFFICE}{FULL}plan CHILD extends FULL {{\n{_indent(body)}\n}}\n"
+
+
+def child_of_full(body: str) -> Plan:
+    return compile_text(full_text(body), "t.plan").plans["CHILD"]
+
+
+#: Each way of dropping, the Plan field it empties (or switches off) and what is left there.
+DROPS: list[tuple[str, str, Callable[[Any], Any], Any]] = [
+    ("no response target", "targets", lambda v: v, ()),
+    ("no credits", "incident_credits", lambda v: v, ()),
+    ("no coverage exclusions", "coverage", lambda v: v, ()),
+    ("no guarantee exclusions", "guarantee_rules", lambda v: v, ()),
+    ("no guarantee limits", "guarantee_limits", lambda v: v, ()),
+    ("no included hours", "included_hours", lambda v: v, ()),
+    ("no ticket allowances", "allowances", lambda v: v, ()),
+    ("no overhead", "overheads", lambda v: v, ()),
+    ("no express surcharge", "surcharges", lambda v: [s.name for s in v], ["out of hours"]),
+    ("no out of hours surcharge", "surcharges", lambda v: [s.name for s in v], ["express"]),
+    ("no pack unit", "packs", lambda v: [p.name for p in v], ["big"]),
+    ('no feature "Chat"', "features", lambda v: [f.name for f in v], ["Phone"]),
+    ("no minimum term", "minimum_term_periods", lambda v: v, 0),
+    ("no subscription required", "subscription_required", lambda v: v, False),
+    ("requests at any time", "requested_in_hours_only", lambda v: v, False),
+    ("queue in any order", "queue_earliest_deadline_first", lambda v: v, False),
+    ("refunds carried forward", "refunds_paid_out", lambda v: v, False),
+]
+
+
+@pytest.mark.parametrize(("clause", "field", "view", "left"), DROPS,
+                         ids=[d[0] for d in DROPS])
+def test_a_drop_removes_only_its_kind_of_clause(clause: str, field: str,
+                                                view: Callable[[Any], Any], left: Any) -> None:
+    catalog, found = check_text(full_text(clause), "t.plan")
+    assert found == [] and catalog is not None
+    full, plan = catalog.plans["FULL"], catalog.plans["CHILD"]
+    assert view(getattr(plan, field)) == left
+    assert view(getattr(full, field)) != left
+    unchanged = [f.name for f in attrs.fields(Plan)
+                 if f.name not in (field, "name", "title", "parent", "span", "clause_spans")]
+    assert [n for n in unchanged if getattr(plan, n) != getattr(full, n)] == []
+
+
+def test_a_flag_switched_off_can_be_switched_on_again_by_a_grandchild() -> None:
+    text = full_text("requests at any time") + (
+        "plan GRAND extends CHILD {\n    requests in support hours only\n}\n"
+        "plan OTHER extends CHILD {\n    title \"Other\"\n}\n")
+    catalog, found = check_text(text, "t.plan")
+    assert found == [] and catalog is not None
+    assert catalog.plans["GRAND"].requested_in_hours_only is True
+    assert catalog.plans["OTHER"].requested_in_hours_only is False
+
+
+def test_a_grandchild_may_write_again_what_its_parent_dropped() -> None:
+    text = full_text("no coverage exclusions") + (
+        "plan GRAND extends CHILD {\n    not covered when product is beta\n}\n")
+    catalog = compile_text(text, "t.plan")
+    assert [str(c.condition) for c in catalog.plans["GRAND"].coverage] == ["product is beta"]
+
+
+def test_dropping_what_is_not_inherited_is_a_warning() -> None:
+    text = (f"{OFFICE}plan BASE {{\n    calendar office\n}}\n"
+            "plan C extends BASE {\n    no coverage exclusions\n    requests at any time\n"
+            "    no pack unit\n}\n")
+    found = diagnostics(text)
+    assert located(found) == [
+        ("warning", 9, "nothing to drop: plan 'C' inherits no `not covered` rules from 'BASE'"),
+        ("warning", 10, "nothing to drop: plan 'C' inherits no `requests in support hours "
+                        "only` from 'BASE'"),
+        ("warning", 11, "nothing to drop: plan 'C' inherits no pack 'unit' from 'BASE'"),
+    ]
+
+
+def test_dropping_what_the_parent_itself_dropped_is_a_warning() -> None:
+    text = full_text("no coverage exclusions") + (
+        "plan GRAND extends CHILD {\n    no coverage exclusions\n}\n")
+    assert located(diagnostics(text)) == [
+        ("warning", 33, "nothing to drop: plan 'GRAND' inherits no `not covered` rules from "
+                        "'CHILD'")]
+
+
+def test_a_flags_opposite_without_a_parent_is_a_warning() -> None:
+    found = diagnostics(plan_text("requests at any time"))
+    assert located(found) == [("warning", 7, "nothing to drop: plan 'P' extends no plan")]
+
+
+@pytest.mark.parametrize(("body", "what"), [
+    ("no coverage exclusions\nnot covered when product is beta", "`not covered` rules"),
+    ("not covered when product is beta\nno coverage exclusions", "`not covered` rules"),
+    ("no response target\nresponse within 1h", "response targets"),
+    ("requests at any time\nrequests in support hours only",
+     "`requests in support hours only`"),
+    ("no pack unit\npack unit 2h for 70 EUR, valid 1 year", "pack 'unit'"),
+    ("no minimum term\nminimum term 6 months", "minimum term"),
+])
+def test_dropping_and_writing_one_kind_is_an_error(body: str, what: str) -> None:
+    found = diagnostics(full_text(body))
+    drop_line = 30 if body.startswith(("no ", "requests at")) else 31
+    assert located(found) == [("error", drop_line, f"this plan drops {what} and writes its own")]
+    assert found[0].hint is not None and "remove this line" in found[0].hint
+
+
+def test_dropping_twice_is_a_warning() -> None:
+    found = diagnostics(full_text("no overhead\nno overhead\nqueue in any order\n"
+                                  "queue in any order"))
+    assert located(found) == [
+        ("warning", 31, "overhead already dropped"),
+        ("warning", 33, "`queue earliest deadline first` already switched off"),
+    ]
 
 
 # =========================================================================== API

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from builders import at, cond, make_ticket, office, span
 from money_builders import (
     HOUR,
@@ -251,11 +252,12 @@ def test_refunds_paid_out_allow_a_negative_invoice() -> None:
 def test_claim_naming_another_credit_does_not_count_and_claims_after_as_of_neither() -> None:
     p = std(aggregate_credits=(support_credit(), attainment(name="Other")))
     pairs = [resp(ticket("H1", "2026-03-02 09:00"), Status.BREACHED, 9)]
-    # The claim names "Other" → the Support Credit stays unclaimed.
+    # The claim names "Other" → the Support Credit is not claimed; by June its window
+    # (to Apr 30) has closed: lapsed.
     res = go(p, "2026-06-01 00:00", pairs,
              claims=(claim("2026-04-02 10:00", "2026-03", "Other"),))
     by_name = {c.name: c for c in res.credits_of("acme")}
-    assert by_name["Support Credit"].status is CreditStatus.UNCLAIMED
+    assert by_name["Support Credit"].status is CreditStatus.EXPIRED
     # A claim dated after as_of has not happened yet.
     res = go(p, "2026-04-10 00:00", pairs, claims=(claim("2026-04-20 10:00", "2026-03"),))
     by_name = {c.name: c for c in res.credits_of("acme")}
@@ -279,6 +281,41 @@ def test_running_period_with_a_claim_window_says_by_when_to_claim() -> None:
     (credit,) = res.credits_of("acme")
     assert credit.status_text == "provisional, claim by 2026-04-30"
     assert credit.to_dict()["status"] == "provisional"
+
+
+@pytest.mark.parametrize(("as_of", "status"), [
+    ("2026-04-30 23:59", CreditStatus.UNCLAIMED),  # the last minute of the window
+    ("2026-05-01 00:00", CreditStatus.EXPIRED),  # the window closes (exclusive)
+])
+def test_an_unclaimed_credit_lapses_when_its_window_closes(as_of: str,
+                                                           status: CreditStatus) -> None:
+    # The Support Credit of March (1,000 EUR, capped at the fee) needs a claim within 30
+    # days after March: the window closes May 1 00:00. Until then it is "eligible,
+    # unclaimed" and outstanding; from then on "lapsed", owed nothing.
+    p = std(aggregate_credits=(support_credit(),))
+    pairs = [resp(ticket("H1", "2026-03-02 09:00"), Status.BREACHED, 9)]
+    res = go(p, as_of, pairs)
+    (credit,) = res.credits_of("acme")
+    assert credit.status is status
+    assert credit.amount == money("1000.00 EUR") and credit.claim_by == dt.date(2026, 4, 30)
+    outstanding = res.totals()["EUR"]["credits_outstanding"]
+    if status is CreditStatus.UNCLAIMED:
+        assert credit.status_text == "eligible, unclaimed, claim by 2026-04-30"
+        assert outstanding == "1000.00"
+    else:
+        assert credit.status_text == "lapsed, unclaimed: claim window closed on 2026-04-30"
+        assert credit.to_dict()["status"] == "lapsed, unclaimed"
+        assert outstanding == "0.00"
+    assert not any(inv.lines_of(LineKind.CREDIT) for inv in res.invoices)
+
+
+def test_a_late_claim_does_not_revive_a_lapsed_credit() -> None:
+    p = std(aggregate_credits=(support_credit(),))
+    pairs = [resp(ticket("H1", "2026-03-02 09:00"), Status.BREACHED, 9)]
+    res = go(p, "2026-06-01 00:00", pairs, claims=(claim("2026-05-01 00:00", "2026-03"),))
+    (credit,) = res.credits_of("acme")
+    assert credit.status is CreditStatus.EXPIRED and credit.claimed_at is None
+    assert any("matches no eligible credit" in d.message for d in res.warnings)
 
 
 def test_claim_that_matches_nothing_is_a_warning() -> None:

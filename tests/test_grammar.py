@@ -56,7 +56,8 @@ def render(obj: Any, indent: int = 0) -> str:
     if isinstance(obj, Mapping):
         if not obj:
             return "{}"
-        return "".join(f"\n{pad}{k}: {render(v, indent + 1).lstrip()}" for k, v in obj.items())
+        return "".join(f"\n{pad}  {k}: {render(v, indent + 2).lstrip()}"
+                       for k, v in obj.items())
     if isinstance(obj, tuple | list):
         if not obj:
             return "[]"
@@ -152,6 +153,13 @@ CONSTRUCTS: dict[str, str] = {
     "changes_immediately": "plan changes take effect immediately",
     "flags": "subscription required\nrequests in support hours only\n"
              "queue earliest deadline first\nrefunds paid out",
+    # inheritance: switching an inherited flag off, dropping inherited clauses
+    "flags_off": "no subscription required\nrequests at any time\nqueue in any order\n"
+                 "refunds carried forward",
+    "drops": "no coverage exclusions\nno guarantee exclusions\nno guarantee limits\n"
+             "no included hours\nno ticket allowances\nno overhead\nno express surcharge\n"
+             'no out of hours surcharge\nno pack unit\nno feature "Live chat"\n'
+             "no minimum term",
     # conditions
     "when_is": "response within 4h when priority is urgent",
     "when_in": "response within 4h when priority in [urgent, high]",
@@ -188,6 +196,8 @@ CONSTRUCTS: dict[str, str] = {
     "out_of_hours_surcharge": "out of hours surcharge +50%",
     "included": "included 3h per month for phone, remote, development",
     "included_rollover": "included 7h per month for phone, remote, rolls over 2 months",
+    "included_for_all": "included 2h per month for all, rolls over 2 months",
+    "overhead_for_all": "overhead 5min per session for all",
     "pack": "pack unit 1h for 40 EUR, valid 1 year",
     "allow": "allow 4 tickets per month free when category is unjustified, then 60 PLN each",
     # credits
@@ -220,6 +230,28 @@ def test_plan_header_and_inheritance(snapshot_text: SnapshotAssertion) -> None:
             'plan START extends EMAIL {\n    fee 399 PLN per month  # net\n}\n'
             'plan "Suporte Prioritário 24/7" {\n}\n')
     assert parse(text, "t.plan") == snapshot_text
+
+
+def test_drop_nouns_may_be_singular() -> None:
+    written = clauses("no coverage exclusion\nno guarantee exclusion\nno guarantee limit\n"
+                      "no included hour\nno ticket allowance\nno response targets")
+    assert [(c.kind, c.name.text if c.name else None) for c in written
+            if isinstance(c, ast.DropClause)] == [
+        ("coverage exclusions", None), ("guarantee exclusions", None),
+        ("guarantee limits", None), ("included hours", None), ("ticket allowances", None),
+        ("target", "response")]
+
+
+def test_all_is_every_kind_in_every_kind_list() -> None:
+    rate, limit, overhead, included = clauses(
+        "rate all 10 EUR per hour\nguarantees limited to 3h of all work per month\n"
+        "overhead 5min per session for all\nincluded 2h per month for all")
+    assert isinstance(rate, ast.RateClause) and isinstance(limit, ast.GuaranteeLimitClause)
+    assert isinstance(overhead, ast.OverheadClause)
+    assert isinstance(included, ast.IncludedClause)
+    assert overhead.kinds is not None and included.kinds is not None
+    for kinds in (rate.kinds, limit.kinds, overhead.kinds, included.kinds):
+        assert (kinds.all_kinds, kinds.names) == (True, ())
 
 
 def test_block_may_be_written_on_one_line() -> None:
@@ -325,6 +357,10 @@ def errors(text: str) -> list[tuple[int, int, str, str | None]]:
      "`open mon-fri 09:00-17:00`"),
     ("plan p {\n  rate remote 165 PLN per hour billed per started 30min\n}\n", 2, 32,
      "unexpected 'billed per started'", "`rate remote 140 PLN per hour, billed"),
+    ("plan p {\n  no not covered\n}\n", 2, 6, "unexpected 'not covered'",
+     "`no coverage exclusions`"),
+    ("plan p {\n  requests at anytime\n}\n", 2, 3, "unknown keyword 'requests'",
+     "did you mean 'requests at any time'?"),
 ])
 def test_syntax_error(text: str, line: int, column: int, message: str, hint: str) -> None:
     first = errors(text)[0]

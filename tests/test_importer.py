@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from realdata import REAL_DATA
 
 from tierwise.cli.import_cmd import import_command
 from tierwise.engine.errors import Diagnostic
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "imports"
 SERVICENOW = ROOT / "plans" / "imports" / "servicenow.toml"
 ITALIAN = ROOT / "plans" / "imports" / "italian_helpdesk.toml"
-REAL = Path("/work/shared/data/real")
+REAL = REAL_DATA
 
 
 def kinds(ticket: Ticket) -> list[str]:

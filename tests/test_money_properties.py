@@ -4,7 +4,8 @@
   half-up rounded share of the net;
 - an aggregate credit never exceeds its cap;
 - billing is monotonic in a session's duration (when the out-of-hours increment is a
-  multiple of the in-hours one, as every seed vendor's is: see docs/money.md);
+  multiple of the in-hours one, as every seed vendor's is, and the overhead does not move
+  from an out-of-hours part into support hours: see docs/money.md);
 - rounding never bills less than was worked (plus overhead);
 - balances never go negative, and what is drawn plus what is charged is what was billable.
 """
@@ -16,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from builders import at, make_ticket, office, span
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from money_builders import (
     HOUR,
@@ -122,6 +123,8 @@ def test_rounding_never_bills_less_than_worked(start: int, minutes: int, overhea
 @given(start=offsets, a=durations, b=durations, overhead=st.integers(0, 15),
        inc=split_increments, ooh=st.integers(0, 100), express=st.booleans(),
        included=st.integers(0, 5 * 60))
+@example(start=180, a=287, b=301, overhead=0, inc=(15 * MIN, 30 * MIN), ooh=0, express=False,
+         included=0)
 def test_billing_is_monotonic_in_session_duration(start: int, a: int, b: int, overhead: int,
                                                   inc: tuple[int, int], ooh: int,
                                                   express: bool, included: int) -> None:
@@ -129,6 +132,13 @@ def test_billing_is_monotonic_in_session_duration(start: int, a: int, b: int, ov
 
     short, long = min(a, b), max(a, b)
     rate = RateRule(frozenset(), money("37.5 EUR"), inc[0], inc[1], span=span(20))
+    if overhead:
+        # The SPEC puts the overhead on the part in which the session ends: when the longer
+        # session crosses an opening, it moves into the finer in-hours part and can bill
+        # less (test_overhead_moving_into_support_hours_can_bill_less).
+        ends = [billable_parts(BASE + dt.timedelta(minutes=start), m * MIN, overhead * MIN,
+                               rate, CAL, True)[-1].in_hours for m in (short, long)]
+        assume(ends != [False, True])
     extra: dict[str, Any] = dict(
         surcharges=(Surcharge("out of hours", pct(ooh)), Surcharge("express", pct(100))),
         overheads=(Overhead(overhead * MIN),),
@@ -144,6 +154,18 @@ def test_billing_is_monotonic_in_session_duration(start: int, a: int, b: int, ov
         charged.append(Decimal(sum(p.billable for p in parts)))
     assert charged[0] <= charged[2]  # money
     assert charged[1] <= charged[3]  # billable seconds
+
+
+def test_overhead_moving_into_support_hours_can_bill_less() -> None:
+    # 15/30-minute blocks, 14 min of notes, opening at 08:00 (docs/money.md, Monotonicity):
+    # 03:00 + 4h47 → 07:47, all out of hours: 4h47 + 14min = 5h01 → 11 × 30min = 5h30;
+    # 03:00 + 5h01 → 08:01: 5h out → 10 × 30min = 5h; 1min + 14min in → 1 × 15min: 5h15.
+    rate = RateRule(frozenset(), money("37.5 EUR"), 15 * MIN, 30 * MIN)
+    at3 = BASE + dt.timedelta(hours=3)
+    short = billable_parts(at3, 287 * MIN, 14 * MIN, rate, CAL, True)
+    long = billable_parts(at3, 301 * MIN, 14 * MIN, rate, CAL, True)
+    assert [p.billable // MIN for p in short] == [330]
+    assert [p.billable // MIN for p in long] == [300, 15]
 
 
 @FAST

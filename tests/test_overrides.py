@@ -47,6 +47,10 @@ plan GOLD extends BASIC {
     fee from 500 EUR per month
 }
 
+plan SILVER extends BASIC {
+    vat 23%
+}
+
 plan OPEN {
     calendar office
     response within 24h when channel is email
@@ -280,8 +284,10 @@ def test_children_that_inherit_a_term_follow_the_parent(catalog: Catalog) -> Non
     # PLUS writes its own response target: it keeps it; GOLD inherits BASIC's
     assert {t.allowance.seconds for t in targets(new.plans["PLUS"])} == {4 * 3600}
     assert {t.allowance.seconds for t in targets(new.plans["GOLD"])} == {6 * 3600}
-    # a child's own fee is not the parent's
+    # a child's own fee is not the parent's; nor is its own `vat 23%`, though equal
     assert apply_overrides(catalog, ["BASIC.fee=1 EUR"]).plans["PLUS"].fee.amount.amount == 200
+    assert new.plans["SILVER"].vat == Percent(Decimal(23))
+    assert new.plans["GOLD"].span_of("vat").file == "--set BASIC.vat=8%"
 
 
 # --------------------------------------------------------------------------- errors

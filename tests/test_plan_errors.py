@@ -83,6 +83,13 @@ CASES: list[tuple[str, str, int, int, str, str | None]] = [
      "did you mean 'BASIC'?"),
     ("inheritance_cycle", CAL + "plan A extends B {\n}\nplan B extends A {\n}\n", 5, 16,
      "inheritance cycle: A extends B extends A", "remove one `extends`"),
+    ("drop_and_write", CAL + "plan B {\n    calendar office\n    not covered when product is "
+     "beta\n}\nplan C extends B {\n    no coverage exclusions\n    not covered when product "
+     "is alpha\n}\n", 10, 5, "this plan drops `not covered` rules and writes its own",
+     "(line 11) already replaces what it inherits"),
+    ("flag_on_and_off", CAL + "plan B {\n    calendar office\n    refunds paid out\n}\n"
+     "plan C extends B {\n    refunds paid out\n    refunds carried forward\n}\n", 11, 5,
+     "this plan drops `refunds paid out` and writes its own", "line 10"),
     ("no_calendar", "plan P {\n    fee free\n}\n", 1, 6, "plan 'P' has no calendar",
      "`calendar NAME`"),
     ("unknown_calendar", in_plan("response within 1h using calendar offce"), 7, 39,
@@ -117,6 +124,8 @@ CASES: list[tuple[str, str, int, int, str, str | None]] = [
     ("overlapping_overheads", in_plan("overhead 5min per session", "overhead 10min per session "
                                       "for remote"), 8, 5, "two overheads apply to the same work",
      "line 7"),
+    ("all_in_a_list", in_plan("rate phone, all 10 EUR per hour"), 7, 17,
+     "`all` cannot be listed with other kinds of work", "`all` alone"),
     # syntax
     ("keyword_typo", in_plan("respnse within 4h"), 7, 5, "unknown keyword 'respnse'",
      "did you mean 'response'?"),

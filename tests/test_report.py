@@ -140,9 +140,15 @@ def test_schema_command_prints_the_shipped_file() -> None:
 
 @pytest.mark.skipif(not EXAMPLES, reason="no plans/scenarios/*.toml yet")
 @pytest.mark.parametrize(("plan", "scenario"), EXAMPLES, ids=[p for p, _ in EXAMPLES])
-def test_every_example_plan_replays_to_a_valid_document(plan: str, scenario: str) -> None:
+def test_every_example_plan_replays_to_a_valid_document(plan: str, scenario: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    printed = CliRunner().invoke(cli, ["simulate", plan, scenario, "--format", "json"])
+    assert printed.exit_code == 0, printed.output
+    assert schema_errors(json.loads(printed.stdout)) == []
     result = _replay(plan, scenario)
     doc = to_dict(result)
+    assert json.loads(printed.stdout) == to_dict(result, relative_to=ROOT)
     assert schema_errors(doc) == []
     assert doc["format"] == RESULT_FORMAT_VERSION
     assert doc["ticket_count"] == len(doc["tickets"]) > 0

@@ -158,15 +158,24 @@ def test_promotino_support_credit_claimed_within_30_days() -> None:
 
 
 def test_promotino_support_credit_unclaimed_reports_claim_by_date() -> None:
-    # No claim (and one on May 1, a day late): "eligible, unclaimed, claim by 2026-04-30";
-    # no invoice carries a credit.
+    # No claim by as_of Apr 20, the window still open: "eligible, unclaimed, claim by
+    # 2026-04-30", outstanding. No claim (or one on May 1, a day late) by June 1: the
+    # window has closed, "lapsed, unclaimed: claim window closed on 2026-04-30", owed
+    # nothing. No invoice carries a credit.
+    res = promo_run("2026-04-20 00:00", [promo_sub("acme", "MEDIUM")], march_urgent_miss())
+    (credit,) = res.credits_of("acme")
+    assert credit.status is CreditStatus.UNCLAIMED
+    assert credit.status_text == "eligible, unclaimed, claim by 2026-04-30"
+    assert res.totals()["EUR"]["credits_outstanding"] == "450.00"
     late = claim("2026-05-01 00:30", "2026-03", zone=BERLIN)
     for claims in ((), (late,)):
         res = promo_run("2026-06-01 00:00", [promo_sub("acme", "MEDIUM", claims=claims)],
                         march_urgent_miss())
         (credit,) = res.credits_of("acme")
-        assert credit.status is CreditStatus.UNCLAIMED
-        assert credit.status_text == "eligible, unclaimed, claim by 2026-04-30"
+        assert credit.status is CreditStatus.EXPIRED
+        assert credit.status_text == "lapsed, unclaimed: claim window closed on 2026-04-30"
+        assert credit.amount == money("450.00 EUR")  # what it would have been worth
+        assert res.totals()["EUR"]["credits_outstanding"] == "0.00"
         assert all(not inv.lines_of(LineKind.CREDIT) for inv in res.invoices)
 
 
@@ -539,7 +548,7 @@ def test_shipping_negotiated_fee_missing_names_the_customer() -> None:
 
 def test_shipping_minimum_term_ended_early() -> None:
     # EMAIL (min. 3 months) from Jan 1, ended Feb 15: Jan and Feb billed; February, the
-    # last invoice, adds "minimum term: 1 remaining periods" = 1 × 129.00.
+    # last invoice, adds "minimum term: 1 remaining period" = 1 × 129.00.
     # Feb net 258.00, VAT 59.34, gross 317.34.
     # STANDARD (min. 6 months) from Jan 1, ended Mar 10: 3 billed, 3 × 799 = 2,397.00 on March.
     res = ship_run("2026-04-01 00:00",
@@ -548,7 +557,9 @@ def test_shipping_minimum_term_ended_early() -> None:
     assert [i.period for i in res.invoices_of("e")] == ["2026-01", "2026-02"]
     feb = res.invoice("e", "2026-02")
     (line,) = feb.lines_of(LineKind.MINIMUM_TERM)
-    assert line.text == "minimum term: 1 remaining periods" and str(line.amount.amount) == "129.00"
+    assert line.text == "minimum term: 1 remaining period" and str(line.amount.amount) == "129.00"
+    assert line.how == ("minimum term 3 months, 2 billed → 1 × 129.00 PLN "
+                        "(129.00 PLN per month)")
     assert totals(feb) == ("258.00", "59.34", "317.34")
     march = res.invoice("s", "2026-03")
     assert amounts(march, LineKind.MINIMUM_TERM) == ["2397.00"]

@@ -20,8 +20,10 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 
 from tierwise.engine.billing import billable_parts, select_rate
@@ -75,6 +77,9 @@ from tierwise.engine.scenario import (
 )
 
 PLANS_DIR = Path(__file__).resolve().parents[1] / "plans"
+#: webplug.plan and shipping.plan as they were before PRIORITARIO_24_7 and EMAIL were
+#: rewritten as `extends` (written out in full then, for want of a way to drop clauses).
+BEFORE_DROPS = Path(__file__).resolve().parent / "data" / "plans" / "before_drops"
 
 MINUTE = 60
 HOUR = 3600
@@ -126,8 +131,18 @@ def assert_in_block(span: SourceSpan, plan_file: str, clause: str) -> None:
 
 
 def assert_in_plan_block(plan: Plan, plan_file: str, clause: str) -> None:
-    """A plan-level clause that compiles to a flag is written inside the plan's block."""
+    """A clause without a span of its own (a part of a credit block) is written inside the
+    plan's block."""
     assert_in_block(plan.span, plan_file, clause)
+
+
+def assert_plan_clause(plan: Plan, key: str, plan_file: str, *words: str) -> SourceSpan:
+    """The plan-level clause ``key`` (Plan.clause_spans) was written, at a line whose clause
+    holds all ``words`` (the parent's line when it is inherited); returns its span."""
+    assert key in plan.clause_spans, f"{plan.name}: no `{key}` clause"
+    span = plan.clause_spans[key]
+    assert_clause(span, plan_file, *words)
+    return span
 
 
 def when(attribute: str, *values: str, negated: bool = False) -> Condition:
@@ -243,7 +258,7 @@ def test_promotino_small_is_free(catalog: Catalog) -> None:
     small = catalog.plan("SMALL")
     assert small.fee is None  # "Free": no fee at all
     assert_clause(small.span, PROMOTINO, "plan SMALL")
-    assert_in_plan_block(small, PROMOTINO, "fee free")
+    assert_plan_clause(small, "fee", PROMOTINO, "fee free")
 
 
 @pytest.mark.parametrize(("plan_name", "fee", "clause"), [
@@ -274,7 +289,10 @@ def test_promotino_priority_levels_most_urgent_first(catalog: Catalog) -> None:
     for name in PROMOTINO_PAID:
         assert catalog.plan(name).priorities == ("p1", "p2", "p3")
     assert catalog.plan("SMALL").priorities == ()
-    assert_in_plan_block(catalog.plan("MEDIUM"), PROMOTINO, "priorities p1, p2, p3")
+    medium = assert_plan_clause(catalog.plan("MEDIUM"), "priorities", PROMOTINO,
+                                "priorities p1, p2, p3")
+    for name in PROMOTINO_PAID:  # Business and Personalized inherit Medium's clause
+        assert catalog.plan(name).span_of("priorities") == medium
 
 
 @pytest.mark.parametrize(("plan_name", "priority", "allowance", "calendar_name", "clause"), [
@@ -523,8 +541,11 @@ def test_promotino_plan_changes_take_effect_next_period(catalog: Catalog) -> Non
     # "Upgrade this month, downgrade the next, or switch back to the Small plan"
     for name in PROMOTINO_TIERS:
         assert catalog.plan(name).plan_change is PlanChange.NEXT_PERIOD
-    for name in ("SMALL", "MEDIUM"):  # Business and Personalized inherit Medium's clause
-        assert_in_plan_block(catalog.plan(name), PROMOTINO, "plan changes take effect next period")
+    spans = {name: assert_plan_clause(catalog.plan(name), "plan change", PROMOTINO,
+                                      "plan changes take effect next period")
+             for name in PROMOTINO_TIERS}
+    # Business and Personalized inherit Medium's clause
+    assert spans["SMALL"] != spans["MEDIUM"] == spans["BUSINESS"] == spans["PERSONALIZED"]
 
 
 def test_promotino_no_contract_no_minimum_term(catalog: Catalog) -> None:
@@ -612,7 +633,7 @@ def test_soluma_gwarancja_email_only(catalog: Catalog) -> None:
     # "Zgłoszenie tel.: nie", "Zgłoszenie na e-mail: tak"
     plan = catalog.plan("GWARANCJA")
     assert plan.channels == frozenset({"email"})
-    assert_in_plan_block(plan, SOLUMA, "channels email")
+    assert_plan_clause(plan, "channels", SOLUMA, "channels email")
     assert features(plan)["Zgłoszenie tel."] == "no"
     assert features(plan)["Zgłoszenie na e-mail"] == "yes"
     by_phone = replay_one(catalog, "GWARANCJA", Ticket(
@@ -679,7 +700,7 @@ def test_soluma_vip_days_off_included(catalog: Catalog) -> None:
 def test_soluma_vip_phone_and_email(catalog: Catalog) -> None:
     plan = catalog.plan("VIP")
     assert plan.channels == frozenset({"email", "phone"})
-    assert_in_plan_block(plan, SOLUMA, "channels email, phone")
+    assert_plan_clause(plan, "channels", SOLUMA, "channels email, phone")
     assert features(plan)["Zgłoszenie na e-mail"] == "yes"
     assert features(plan)["Zgłoszenie tel."].startswith("tak")
 
@@ -705,7 +726,7 @@ def test_soluma_vip_2_hours_included_per_month_not_rolling_over(catalog: Catalog
     # "Ilość godzin w pakiecie: 2", "Godziny w pakiecie nie przechodzą na kolejny miesiąc"
     (included,) = catalog.plan("VIP").included_hours
     assert included == IncludedHours(2 * HOUR, frozenset(), Period.MONTH, rollover_periods=0)
-    assert_clause(included.span, SOLUMA, "included 2h per month")
+    assert_clause(included.span, SOLUMA, "included 2h per month for all")  # every kind
 
 
 def test_soluma_vip_from_290_pln_per_month(catalog: Catalog) -> None:
@@ -817,7 +838,7 @@ def test_soluma_po_gwarancji_express_work_billed_double(catalog: Catalog) -> Non
 def test_soluma_po_gwarancji_phone_and_email(catalog: Catalog) -> None:
     plan = catalog.plan("PO_GWARANCJI")
     assert plan.channels == frozenset({"email", "phone"})
-    assert_in_plan_block(plan, SOLUMA, "channels email, phone")
+    assert_plan_clause(plan, "channels", SOLUMA, "channels email, phone")
 
 
 def test_soluma_po_gwarancji_has_no_subscription_fee(catalog: Catalog) -> None:
@@ -832,7 +853,7 @@ def test_soluma_net_prices_plus_23_percent_vat(catalog: Catalog, plan_name: str)
     # "Wszystkie ceny netto (należy doliczyć VAT 23%)"
     plan = catalog.plan(plan_name)
     assert plan.vat == pct("23")
-    assert_in_plan_block(plan, SOLUMA, "vat 23%")
+    assert_plan_clause(plan, "vat", SOLUMA, "vat 23%")
 
 
 def test_soluma_vip_invoice_adds_23_percent_vat(catalog: Catalog) -> None:
@@ -850,7 +871,7 @@ POMATIO = "pomatio.plan"
 def test_pomatio_support_only_with_active_subscription(catalog: Catalog) -> None:
     plan = catalog.plan("POMATIO_SUPPORT")
     assert plan.subscription_required is True
-    assert_in_plan_block(plan, POMATIO, "subscription required")
+    assert_plan_clause(plan, "subscription required", POMATIO, "subscription required")
     sub = Subscription("acme", "POMATIO_SUPPORT", local("2026-03-01 00:00", MADRID),
                        end=local("2026-04-01 00:00", MADRID))
     tickets = [Ticket(name, "acme", local(created, MADRID), channel="email")
@@ -867,7 +888,7 @@ def test_pomatio_email_and_ticket_channels_only(catalog: Catalog) -> None:
     # the phone)"; chosen (pomatio.plan:38): the names email and ticket
     plan = catalog.plan("POMATIO_SUPPORT")
     assert plan.channels == frozenset({"email", "ticket"})
-    assert_in_plan_block(plan, POMATIO, "channels email, ticket")
+    assert_plan_clause(plan, "channels", POMATIO, "channels email, ticket")
     assert features(plan)["Support by phone or social networks"] == "no"
     by_phone = replay_one(catalog, "POMATIO_SUPPORT", Ticket(
         "t", "acme", local("2026-03-02 10:00", MADRID), channel="phone"),
@@ -1152,6 +1173,22 @@ def test_webplug_unregistered_or_whatsapp_contact_is_not_guaranteed(catalog: Cat
     assert whatsapp.status is Status.NOT_GUARANTEED
 
 
+def test_webplug_24_7_is_everything_in_prioritario_but_requested_at_any_time(
+        catalog: Catalog) -> None:
+    # 24/7 is "Suporte Prioritário" with requests at any time, 5 minutes on the priority
+    # phone, its own prices and 2 free hours: the rest is PRIORITARIO's own clauses
+    h24, prio = catalog.plan("PRIORITARIO_24_7"), catalog.plan("PRIORITARIO")
+    assert h24.parent == "PRIORITARIO"
+    assert h24.guarantee_rules == prio.guarantee_rules
+    assert h24.coverage == prio.coverage
+    for mine, theirs in zip((*h24.guarantee_rules, *h24.coverage),
+                            (*prio.guarantee_rules, *prio.coverage), strict=True):
+        assert mine.span == theirs.span  # inherited: PRIORITARIO's lines
+    for key in ("calendar", "currency", "vat"):
+        assert h24.span_of(key) == prio.span_of(key)
+    assert h24.requested_in_hours_only is False and prio.requested_in_hours_only is True
+
+
 @pytest.mark.parametrize("plan_name", ("PRIORITARIO", "PRIORITARIO_24_7"))
 def test_webplug_priority_plans_only_through_the_designated_contacts(
         catalog: Catalog, plan_name: str) -> None:
@@ -1218,8 +1255,14 @@ def test_webplug_support_requested_in_hours_only_except_24_7(catalog: Catalog) -
     expected = {"PADRAO": True, "PRIORITARIO": True, "PRIORITARIO_24_7": False,
                 "SEM_PLANO": True}
     assert {n: catalog.plan(n).requested_in_hours_only for n in WEBPLUG_PLANS} == expected
-    assert_in_plan_block(catalog.plan("PADRAO"), WEBPLUG, "requests in support hours only")
-    assert_in_plan_block(catalog.plan("SEM_PLANO"), WEBPLUG, "requests in support hours only")
+    key = "requests in support hours only"
+    padrao = assert_plan_clause(catalog.plan("PADRAO"), key, WEBPLUG, key)
+    assert catalog.plan("PRIORITARIO").span_of(key) == padrao  # inherited
+    assert_plan_clause(catalog.plan("SEM_PLANO"), key, WEBPLUG, key)
+    # everything in PRIORITARIO, except this: the inherited flag is switched off
+    h24_plan = catalog.plan("PRIORITARIO_24_7")
+    assert h24_plan.parent == "PRIORITARIO"
+    assert_plan_clause(h24_plan, key, WEBPLUG, "requests at any time")
     saturday = local("2026-03-07 10:00", LISBON)
     as_of = local("2026-03-09 10:00", LISBON)
     padrao = replay_one(catalog, "PADRAO", Ticket("t", "acme", saturday, channel="email"), as_of)
@@ -1288,8 +1331,15 @@ def test_webplug_no_subscription_fee_and_23_percent_vat(catalog: Catalog) -> Non
     for name in WEBPLUG_PLANS:
         plan = catalog.plan(name)
         assert plan.fee is None
+        assert "fee" not in plan.clause_spans  # no fee clause at all
         assert plan.currency == "EUR"
+        assert_plan_clause(plan, "currency", WEBPLUG, "currency EUR")
         assert plan.vat == pct("23")
+        assert_plan_clause(plan, "vat", WEBPLUG, "vat 23%")
+    padrao = catalog.plan("PADRAO").clause_spans
+    for name in ("PRIORITARIO", "PRIORITARIO_24_7"):  # inherited from PADRAO
+        assert {k: catalog.plan(name).clause_spans[k] for k in ("currency", "vat")} == \
+            {k: padrao[k] for k in ("currency", "vat")}
 
 
 # =========================================================================== 004 shipping
@@ -1340,8 +1390,10 @@ def test_shipping_minimum_term(catalog: Catalog, plan_name: str, months: int) ->
     # "Minimalny okres trwania: brak / 3 m-ce / 3 m-ce / 6 m-cy"
     plan = catalog.plan(plan_name)
     assert plan.minimum_term_periods == months
-    if plan_name in ("EMAIL", "START", "STANDARD"):
-        assert_in_plan_block(plan, SHIPPING, f"minimum term {months} months")
+    if plan_name == "COMMUNITY":  # "brak": no clause
+        assert "minimum term" not in plan.clause_spans
+    else:  # PREMIUM inherits STANDARD's
+        assert_plan_clause(plan, "minimum term", SHIPPING, f"minimum term {months} months")
 
 
 def test_shipping_minimum_term_charges_the_remaining_months(catalog: Catalog) -> None:
@@ -1503,6 +1555,28 @@ def test_shipping_email_reaction_12h_spans_two_working_days(catalog: Catalog) ->
     target = only_target(catalog.plan("EMAIL"), Metric.FIRST_RESPONSE, when("channel", "email"))
     assert cal.deadline(local("2026-03-02 09:00", WARSAW), target.allowance) == \
         local("2026-03-03 15:00", WARSAW)
+
+
+def test_shipping_email_is_everything_in_community_plus_email_support(
+        catalog: Catalog) -> None:
+    # "Posiadacze planu EMAIL mają dostęp do wszystkiego, co oferuje plan podstawowy, ale
+    # komunikacja może też się odbywać za pomocą poczty elektronicznej."
+    email, community = catalog.plan("EMAIL"), catalog.plan("COMMUNITY")
+    assert email.parent == "COMMUNITY"
+    assert community.coverage and email.coverage == ()  # `no coverage exclusions`
+    for key in ("channels", "vat", "queue"):
+        assert email.span_of(key) == community.span_of(key)
+    assert email.overheads == community.overheads
+    assert [o.span for o in email.overheads] == [o.span for o in community.overheads]
+    rows, theirs = features(email), features(community)
+    differ = {"Limit gwarantowanego czasu wsparcia", "Wsparcie email",
+              "Zaawansowana pomoc przy konfiguracji"}
+    assert rows.keys() == theirs.keys()
+    assert {name for name in rows if rows[name] != theirs[name]} == differ
+    for feature in email.features:  # the other rows are COMMUNITY's own lines
+        home = email if feature.name in differ else community
+        assert_clause(feature.span, SHIPPING, f'feature "{feature.name}"')
+        assert home.span.line <= feature.span.line <= home.span.end_line
 
 
 def test_shipping_community_email_for_bugs_only(catalog: Catalog) -> None:
@@ -1688,8 +1762,8 @@ def test_shipping_queue_served_by_earliest_deadline(catalog: Catalog, plan_name:
     # FAQ: "w pierwszej kolejności odpowiadać będziemy na zgłoszenia z upływającym terminem"
     plan = catalog.plan(plan_name)
     assert plan.queue_earliest_deadline_first is True
-    block = plan if plan_name in ("COMMUNITY", "EMAIL") else catalog.plan("EMAIL")
-    assert_in_plan_block(block, SHIPPING, "queue earliest deadline first")
+    span = assert_plan_clause(plan, "queue", SHIPPING, "queue earliest deadline first")
+    assert span == catalog.plan("COMMUNITY").span_of("queue")  # everyone inherits it
 
 
 def test_shipping_queue_puts_the_critical_weekend_ticket_first(catalog: Catalog) -> None:
@@ -1712,8 +1786,8 @@ def test_shipping_net_prices_plus_23_percent_vat(catalog: Catalog, plan_name: st
     # "ceny netto ... należy do nich doliczyć obowiązujący podatek VAT"; chosen 23%
     plan = catalog.plan(plan_name)
     assert plan.vat == pct("23")
-    block = plan if plan_name in ("COMMUNITY", "EMAIL") else catalog.plan("EMAIL")
-    assert_in_plan_block(block, SHIPPING, "vat 23%")
+    span = assert_plan_clause(plan, "vat", SHIPPING, "vat 23%")
+    assert span == catalog.plan("COMMUNITY").span_of("vat")  # everyone inherits it
 
 
 @pytest.mark.parametrize(("plan_name", "channels"), [
@@ -1722,7 +1796,10 @@ def test_shipping_net_prices_plus_23_percent_vat(catalog: Catalog, plan_name: st
     ("PREMIUM", {"forum", "email", "phone"})])
 def test_shipping_channels(catalog: Catalog, plan_name: str, channels: set[str]) -> None:
     # forum for everyone, e-mail, phone support from START ("telefon: tak")
-    assert catalog.plan(plan_name).channels == frozenset(channels)
+    plan = catalog.plan(plan_name)
+    assert plan.channels == frozenset(channels)
+    written = "channels forum, email, phone" if "phone" in channels else "channels forum, email"
+    assert_plan_clause(plan, "channels", SHIPPING, written)
 
 
 # The CENNIK rows, as each plan's feature rows write them.
@@ -1779,3 +1856,40 @@ def test_shipping_premium_negotiated_parameters(catalog: Catalog) -> None:
     assert rows["Ustalany czas reakcji na zgłoszenia"] == "yes"
     assert rows["Priorytetowa kolejka realizacji prac programistycznych"] == "yes"
     assert rows["Wsparcie 24/7"] == "do uzgodnienia"
+
+
+# =========================================================================== rewrites
+
+#: Plan fields that say where a term was written or what a plan extends, not what it is.
+PROVENANCE_FIELDS = ("span", "parent", "clause_spans")
+
+
+@pytest.mark.parametrize(("vendor", "rewritten"), [
+    ("webplug", {"PRIORITARIO_24_7": "PRIORITARIO"}),
+    ("shipping", {"EMAIL": "COMMUNITY"}),
+])
+def test_plans_rewritten_with_extends_have_the_same_terms(vendor: str,
+                                                         rewritten: dict[str, str]) -> None:
+    """PRIORITARIO_24_7 and EMAIL were written out in full; they now say "everything in X,
+    plus..." with `extends` and `requests at any time` / `no coverage exclusions`. Every
+    plan of the file compiles to the same terms as before, field by field; only spans and
+    the parent differ. Rule objects compare without their spans (``eq=False``)."""
+    before = load_catalog(BEFORE_DROPS / f"{vendor}.plan")
+    after = load_catalog(PLANS_DIR / f"{vendor}.plan")
+    assert list(after.plans) == list(before.plans)
+    assert after.calendars == before.calendars
+    for name, old in before.plans.items():
+        new = after.plans[name]
+        assert new.parent == rewritten.get(name, old.parent)
+        for field in attrs.fields(Plan):
+            if field.name in PROVENANCE_FIELDS:
+                continue
+            was: Any = getattr(old, field.name)
+            now: Any = getattr(new, field.name)
+            if field.name == "features":
+                # rows of the price table, matched by name (as `tierwise compare` does): a
+                # child's own rows follow the inherited ones, so only their order moved
+                was, now = ({f.name: f for f in was}, {f.name: f for f in now})
+            assert now == was, f"{name}.{field.name}"
+        assert set(new.clause_spans) == set(old.clause_spans) | (
+            {"requests in support hours only"} if name == "PRIORITARIO_24_7" else set())

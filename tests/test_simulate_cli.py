@@ -300,6 +300,14 @@ def test_output_never_replaces_an_input_file(scenario: Path) -> None:
     assert scenario.read_text(encoding="utf-8") == SCENARIO
 
 
+def test_output_into_a_missing_folder_is_refused(scenario: Path, tmp_path: Path) -> None:
+    out = tmp_path / "typo" / "result.json"
+    result = invoke("simulate", SHIPPING, scenario, "-o", out)
+    assert result.exit_code == 2
+    assert f"the folder {out.parent} does not exist" in result.stderr
+    assert not out.parent.exists()
+
+
 def test_a_failed_write_keeps_the_old_file_and_no_temporary(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "result.txt"

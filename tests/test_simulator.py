@@ -510,8 +510,10 @@ class TestGuaranteeLimits:
 
     def test_a_plan_change_mid_month_keeps_the_months_work(self) -> None:
         # 4h of e-mail work on BASIC (no limit) on 2 Mar; the customer moves to STD (3h
-        # limit) on 10 Mar: the month's 4h already count.
-        basic = make_plan("BASIC", targets=[target(RESPONSE, business_hours(8))])
+        # limit) on 10 Mar, at once (BASIC's changes are immediate): the month's 4h
+        # already count.
+        basic = make_plan("BASIC", targets=[target(RESPONSE, business_hours(8))],
+                          plan_change=PlanChange.IMMEDIATE)
         sub = subscription(plan="BASIC", changes=(PlanChangeEvent(at("2026-03-10 00:00"),
                                                                   "STD"),))
         tickets = [make_ticket("T1", "2026-03-02 09:00", work("2026-03-02 10:00", 240)),
@@ -573,9 +575,12 @@ class TestCoverage:
         assert res.coverage == coverage
         assert len(res.targets) == (0 if required else 1)
 
-    def test_plan_in_force_at_creation(self) -> None:
+    @pytest.mark.parametrize("rule", [PlanChange.IMMEDIATE, PlanChange.PRORATED])
+    def test_plan_in_force_at_creation(self, rule: PlanChange) -> None:
+        # SLOW's changes apply at once: a ticket at the change instant is on FAST.
         fast = make_plan("FAST", targets=[target(RESPONSE, business_hours(1))])
-        slow = make_plan("SLOW", targets=[target(RESPONSE, business_hours(8))])
+        slow = make_plan("SLOW", targets=[target(RESPONSE, business_hours(8))],
+                         plan_change=rule)
         sub = subscription(plan="SLOW", changes=(
             PlanChangeEvent(at("2026-03-02 12:00"), "FAST"),))
         results = simulate(make_catalog(fast, slow), "2026-03-05 12:00",
@@ -583,6 +588,42 @@ class TestCoverage:
                            make_ticket("T2", "2026-03-02 12:00"), subs=(sub,))
         assert [r.plan for r in results] == ["SLOW", "FAST"]
         assert results[1].targets[0].deadline == at("2026-03-02 13:00")
+
+    def test_a_change_next_period_applies_from_the_next_billing_period(self) -> None:
+        # SLOW (default: changes take effect next period, monthly cycle in Warsaw) → FAST
+        # decided on Mar 28: the rest of March is served on SLOW's 8 business hours, as
+        # it is billed; FAST's 1 hour from Wed Apr 1 00:00 +02:00 (the period's start).
+        fast = make_plan("FAST", targets=[target(RESPONSE, business_hours(1))])
+        slow = make_plan("SLOW", targets=[target(RESPONSE, business_hours(8))])
+        sub = subscription(plan="SLOW", changes=(
+            PlanChangeEvent(at("2026-03-28 12:00"), "FAST"),))
+        results = simulate(make_catalog(fast, slow), "2026-04-05 12:00",
+                           make_ticket("T1", "2026-03-30 10:00"),
+                           make_ticket("T2", "2026-03-31 23:59"),
+                           make_ticket("T3", "2026-04-01 00:00"), subs=(sub,))
+        assert [r.plan for r in results] == ["SLOW", "SLOW", "FAST"]
+        # Mon 10:00 + 8 business hours: Mon 10-16 (6h) + Tue 08-10 (2h)
+        assert results[0].targets[0].deadline == at("2026-03-31 10:00")
+        assert results[2].targets[0].deadline == at("2026-04-01 09:00")
+
+    def test_coverage_follows_the_plan_billed_for_the_period(self) -> None:
+        # Promotino's S-04: back to a plan without chat on Dec 3 (next period): a chat on
+        # Dec 7 is still served under the plan December is invoiced on.
+        paid = make_plan("PAID", targets=[target(RESPONSE, business_hours(4))],
+                         channels=frozenset({"chat", "web"}))
+        free = make_plan("FREE", channels=frozenset({"web"}))
+        sub = subscription(plan="FREE", start="2026-10-01 00:00", changes=(
+            PlanChangeEvent(at("2026-11-20 09:00"), "PAID"),
+            PlanChangeEvent(at("2026-12-03 09:00"), "FREE")))
+        (chat,) = simulate(make_catalog(paid, free), "2026-12-10 12:00",
+                           make_ticket("S4", "2026-12-07 10:00", channel="chat"), subs=(sub,))
+        assert (chat.plan, chat.coverage, len(chat.targets)) == ("PAID", None, 1)
+
+    def test_an_unknown_plan_in_a_change_is_a_scenario_error(self) -> None:
+        sub = subscription(changes=(PlanChangeEvent(at("2026-03-02 12:00"), "GOLDD"),))
+        with pytest.raises(ScenarioError, match="plan 'GOLDD', which is not in the catalog"):
+            simulate(response_plan(), "2026-03-05 12:00", make_ticket("T1", "2026-03-02 09:00"),
+                     subs=(sub,))
 
 
 # --------------------------------------------------------------------------- next reply, update

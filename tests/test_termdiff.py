@@ -86,6 +86,7 @@ def test_scalars() -> None:
         "START: vat: 23% -> 8%",
         "START: minimum term: 3 months -> 6 months",
     ]
+    assert [(c.old_at.line, c.new_at.line) for c in changes] == [(8, 8), (11, 11), (12, 12)]
 
 
 def test_targets_changed_added_removed() -> None:
