@@ -14,16 +14,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from tierwise.engine.model import Metric
-from tierwise.engine.results import Status, TicketResult, duration_dict
+from tierwise.engine.results import Status, TargetResult, TicketResult, duration_dict
 
 _STATUS_ORDER = tuple(Status)
+_GUARANTEED_INDEX = {Status.MET: 0, Status.BREACHED: 1, Status.PENDING: 2}
 
 
 class GroupStats:
     """Counters of one group (or of the totals)."""
 
-    __slots__ = ("breached", "first_response", "keep_values", "met", "not_covered", "pending",
-                 "statuses", "tickets")
+    __slots__ = ("breached", "by_metric", "first_response", "keep_values", "met", "not_covered",
+                 "pending", "statuses", "tickets")
 
     def __init__(self, keep_values: bool = True) -> None:
         self.keep_values = keep_values
@@ -34,26 +35,34 @@ class GroupStats:
         self.met = 0  # guaranteed targets only
         self.breached = 0
         self.pending = 0
+        # guaranteed targets per metric: [met, breached, pending], so response and
+        # resolution breach rates are not mixed into one figure only
+        self.by_metric: dict[str, list[int]] = {}
         self.first_response = array("d")  # measured seconds, one per first-response target
 
-    def add(self, result: TicketResult) -> None:
+    def count_ticket(self, result: TicketResult) -> None:
         self.tickets += 1
         if result.coverage is not None:
             self.not_covered += 1
-            return
-        statuses = self.statuses
-        for target in result.targets:
-            status = target.status
-            statuses[status._value_] += 1
-            if target.guaranteed:
-                if status is Status.MET:
+
+    def add_target(self, target: TargetResult) -> None:
+        status = target.status
+        self.statuses[status._value_] += 1
+        if target.guaranteed:
+            index = _GUARANTEED_INDEX.get(status)
+            if index is not None:
+                counts = self.by_metric.get(target.metric._value_)
+                if counts is None:
+                    counts = self.by_metric[target.metric._value_] = [0, 0, 0]
+                counts[index] += 1
+                if index == 0:
                     self.met += 1
-                elif status is Status.BREACHED:
+                elif index == 1:
                     self.breached += 1
-                elif status is Status.PENDING:
+                else:
                     self.pending += 1
-            if target.metric is Metric.FIRST_RESPONSE and self.keep_values:
-                self.first_response.append(target.measured.total_seconds())
+        if target.metric is Metric.FIRST_RESPONSE and self.keep_values:
+            self.first_response.append(target.measured.total_seconds())
 
     @property
     def breach_rate(self) -> float | None:
@@ -81,6 +90,12 @@ class GroupStats:
             "targets": {s: n for s, n in self.statuses.items() if n},
             "guaranteed": {"met": self.met, "breached": self.breached, "pending": self.pending},
             "breach_rate": None if rate is None else round(rate, 6),
+            "by_metric": {
+                metric: {"met": met, "breached": breached, "pending": pending,
+                         "breach_rate": (round(breached / (met + breached), 6)
+                                         if met + breached else None)}
+                for metric, (met, breached, pending) in sorted(self.by_metric.items())
+            },
             "first_response": {
                 "count": len(values),
                 "mean": None if mean is None else duration_dict(_seconds(mean)),
@@ -114,12 +129,22 @@ class Summary:
         self.totals = GroupStats(keep_values=False)
 
     def add(self, result: TicketResult) -> None:
-        key = (result.plan, result.priority)
-        group = self.groups.get(key)
+        """A ticket counts in the group of its final priority; each target in the group of
+        the priority that selected its rule (they differ when the priority changed after
+        that target stopped), so a group's figures are always judged by its own rules."""
+        plan = result.plan
+        self._group(plan, result.priority).count_ticket(result)
+        self.totals.count_ticket(result)
+        for target in result.targets:
+            priority = target.priority if target.priority is not None else result.priority
+            self._group(plan, priority).add_target(target)
+            self.totals.add_target(target)
+
+    def _group(self, plan: str | None, priority: str | None) -> GroupStats:
+        group = self.groups.get((plan, priority))
         if group is None:
-            group = self.groups[key] = GroupStats()
-        group.add(result)
-        self.totals.add(result)
+            group = self.groups[(plan, priority)] = GroupStats()
+        return group
 
     def group(self, plan: str | None, priority: str | None) -> GroupStats:
         """The stats of one group (empty if no ticket fell in it)."""

@@ -1,4 +1,5 @@
-"""The streaming summary: per plan and final priority, and totals."""
+"""The streaming summary: per plan and priority (targets under the priority that chose their
+rule), per metric, and totals."""
 
 from __future__ import annotations
 
@@ -110,3 +111,23 @@ def test_to_dict_is_repeatable_and_valid() -> None:
     # T1 measured 1h30, T2 unanswered so far: Mon 09-16 (7h) + Tue 08-12 (4h) = 11h
     assert first["totals"]["guaranteed"] == {"met": 1, "breached": 1, "pending": 0}
     jsonschema.validate({"tickets": [], "summary": first}, result_schema())
+
+
+def test_targets_count_under_the_priority_that_selected_their_rule() -> None:
+    # Created p3, answered under the p3 rule, then raised to p1 before resolution: the ticket
+    # counts under p1 (its final priority), its response under p3, its resolution under p1.
+    import attrs
+
+    response = attrs.evolve(result(R, Status.BREACHED, 130), priority="p3")
+    resolution = attrs.evolve(result(S, Status.MET, 300), priority="p1")
+    summary = Summary()
+    summary.add(ticket("BUSINESS", "p1", response, resolution))
+    p1, p3 = summary.group("BUSINESS", "p1"), summary.group("BUSINESS", "p3")
+    assert (p1.tickets, p3.tickets) == (1, 0)
+    assert (p3.breached, p3.met, list(p3.first_response)) == (1, 0, [130 * 60])
+    assert (p1.breached, p1.met, list(p1.first_response)) == (0, 1, [])
+    totals = summary.to_dict()["totals"]
+    assert totals["by_metric"] == {
+        "resolution": {"met": 1, "breached": 0, "pending": 0, "breach_rate": 0.0},
+        "response": {"met": 0, "breached": 1, "pending": 0, "breach_rate": 1.0},
+    }
