@@ -13,6 +13,7 @@ See docs/money.md for every rule and every choice made where the SPEC is silent.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -75,7 +76,8 @@ from tierwise.engine.model import (
     Surcharge,
 )
 from tierwise.engine.precedence import applicable
-from tierwise.engine.quantities import NO_CURRENCY, Clock, Money, TargetTime, format_seconds
+from tierwise.engine.quantities import NO_CURRENCY, Clock, Money, TargetTime
+from tierwise.engine.quantities import format_seconds as _format_seconds
 from tierwise.engine.results import TicketResult
 from tierwise.engine.scenario import EventKind, ScenarioHeader, Subscription, Ticket
 from tierwise.engine.subscriptions import BillingCycle, PlanSwitch, PlanTimeline, calendar_zone
@@ -87,6 +89,10 @@ DAY = 24 * 3600
 NEVER = dt.datetime.max.replace(tzinfo=UTC)
 EXPRESS = "express"
 OUT_OF_HOURS = "out of hours"
+
+#: Durations as the explanations write them (``1h30min``), memoised: every session's
+#: explanation writes a handful, mostly the same few increments and sums.
+format_seconds = functools.lru_cache(maxsize=4096)(_format_seconds)
 
 
 # --------------------------------------------------------------------------- calendars
@@ -355,6 +361,11 @@ class _Customer:
         last = as_of if sub.end is None else min(sub.end, as_of)
         self.periods: list[PeriodSpan] = self.cycle.periods(sub.start, last)
         self.starts = [p.start for p in self.periods]
+        # Period bounds as POSIX timestamps, for placing instants: aware datetimes of two
+        # zones compare through utcoffset() on each comparison, which adds up per session.
+        self._bounds = [p.start.timestamp() for p in self.periods]
+        if self.periods:
+            self._bounds.append(self.periods[-1].end.timestamp())
         self.ended = sub.end is not None and sub.end <= as_of
         self.sessions: list[_Session] = []
         self.grants: list[IncidentGrant] = []
@@ -367,10 +378,8 @@ class _Customer:
 
     def period_index(self, instant: dt.datetime) -> int | None:
         """The billing period that contains ``instant`` (None outside the invoiced range)."""
-        i = bisect_right(self.starts, instant) - 1
-        if i < 0 or instant >= self.periods[i].end:
-            return None
-        return i
+        i = bisect_right(self._bounds, instant.timestamp()) - 1
+        return i if 0 <= i < len(self.periods) else None
 
     def first_invoice_from(self, instant: dt.datetime) -> int | None:
         """The first billing period that starts at or after ``instant``."""
@@ -591,6 +600,8 @@ class Ledger:
                        f"allowances and credits are left out", ticket.source,
                        once=f"currency:{ticket.customer}:{plan.name}")
             return
+        if not (plan.allowances or plan.incident_credits or plan.aggregate_credits):
+            return  # nothing of this plan counts tickets: only the sessions matter
         attributes = ticket.attributes(result.priority)
         for index, rule in enumerate(plan.allowances):
             if rule.condition.matches(attributes):
@@ -670,6 +681,7 @@ class _Settlement:
         self.records: list[CreditRecord] = []
         self.pending: list[_PendingCredit] = []
         self.balances: list[Balance] = []
+        self.drawable: list[Balance] = []  # the balances of the period being billed
         self.suppressing: list[PeriodSpan] = []
         self.used_claims: set[int] = set()
         self._fee_cache: dict[str, tuple[Money, str, tuple[str, ...]]] = {}
@@ -1026,10 +1038,15 @@ class _Settlement:
         for session in sorted(cust.sessions, key=lambda s: (s.start, s.seq)):
             index = cust.period_index(session.start)
             if index != current:
-                # Sessions come in order of start: what is used up or expired stays so.
+                # Sessions come in order of start: what is used up or expired stays so;
+                # and what is acquired after this period cannot pay for work in it (the
+                # included hours of every period exist from the start: leave them out).
                 current, at = index, session.start
                 self.balances = [b for b in self.balances
                                  if b.left > 0 and (b.expires is None or b.expires > at)]
+                if index is not None:
+                    until = cust.periods[index].end
+                    self.drawable = [b for b in self.balances if b.acquired < until]
             if index is None:
                 ends = "" if cust.sub.end is None else str(cust.sub.end.date())
                 ledger._warn(
@@ -1073,7 +1090,7 @@ class _Settlement:
         lines: list[InvoiceLine] = []
         rests: list[int] = []
         for part in parts:
-            draws, rest = draw(self.balances, session.kind, session.start, part.billable)
+            draws, rest = draw(self.drawable, session.kind, session.start, part.billable)
             rests.append(rest)
             for bal, taken in draws:
                 lines.append(InvoiceLine(

@@ -112,17 +112,21 @@ class Figures:
     p90_response: float | None
     money: tuple[MoneyFigures, ...] = ()
     credit_seconds: int = 0  # free hours granted as credits (applied, owed or provisional)
+    #: guaranteed targets per metric, as the summary gives them ({"response": {"met": ...}})
+    by_metric: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
 
     @classmethod
     def of(cls, stats: GroupStats, money: Iterable[MoneyFigures] = (),
            values: Sequence[float] | None = None, credit_seconds: int = 0) -> Figures:
         d = stats.to_dict(values)
         first = d["first_response"]
+        by_metric = tuple((metric, tuple(sorted(counts.items())))
+                          for metric, counts in sorted(d.get("by_metric", {}).items()))
         return cls(stats.tickets, stats.not_covered, stats.met, stats.breached, stats.pending,
                    stats.breach_rate,
                    None if first["mean"] is None else first["mean"]["seconds"],
                    None if first["p90"] is None else first["p90"]["seconds"],
-                   tuple(sorted(money, key=lambda m: m.currency)), credit_seconds)
+                   tuple(sorted(money, key=lambda m: m.currency)), credit_seconds, by_metric)
 
     def to_dict(self) -> dict[str, Any]:
         def duration(value: float | None) -> dict[str, Any] | None:
@@ -133,6 +137,7 @@ class Figures:
             "not_covered": self.not_covered,
             "guaranteed": {"met": self.met, "breached": self.breached, "pending": self.pending},
             "breach_rate": None if self.breach_rate is None else round(self.breach_rate, 6),
+            "by_metric": {metric: dict(counts) for metric, counts in self.by_metric},
             "first_response": {"mean": duration(self.mean_response),
                                "p90": duration(self.p90_response)},
         }
@@ -288,8 +293,9 @@ class _Side:
         self.simulator = Simulator(catalog, header)
         self.summary = Summary()
         self.ledger = Ledger(catalog, header)
-        self.rows: dict[str, GroupStats] = {}
-        self.cells: dict[tuple[str, str | None], GroupStats] = {}
+        # one Summary per row (the old side's plan), so rows and their priority cells are
+        # grouped by exactly the rules `simulate` uses
+        self.rows: dict[str, Summary] = {}
 
     def run(self, ticket: Ticket) -> TicketResult:
         result = self.simulator.simulate_ticket(ticket)
@@ -298,20 +304,27 @@ class _Side:
         return result
 
     def count(self, row: str, result: TicketResult) -> None:
-        stats = self.rows.get(row)
-        if stats is None:
-            stats = self.rows[row] = GroupStats(keep_values=False)
-        stats.add(result)
-        cell = self.cells.get((row, result.priority))
-        if cell is None:
-            cell = self.cells[(row, result.priority)] = GroupStats()
-        cell.add(result)
+        summary = self.rows.get(row)
+        if summary is None:
+            summary = self.rows[row] = Summary()
+        summary.add(result if result.plan == row else attrs.evolve(result, plan=row))
 
+    def row_stats(self, row: str) -> GroupStats:
+        summary = self.rows.get(row)
+        return summary.totals if summary is not None else GroupStats()
+
+    def cell(self, row: str, priority: str | None) -> GroupStats:
+        summary = self.rows.get(row)
+        return summary.group(row, priority) if summary is not None else GroupStats()
+
+    def priorities(self, row: str) -> set[str | None]:
+        summary = self.rows.get(row)
+        return {p for (_r, p) in summary.groups} if summary is not None else set()
 
     def values(self, row: str | None = None) -> list[float]:
         """First-response values of one row (all rows: None), for its mean and p90."""
-        return [v for (r, _p), cell in self.cells.items() if row is None or r == row
-                for v in cell.first_response]
+        return [v for name, summary in self.rows.items() if row is None or name == row
+                for group in summary.groups.values() for v in group.first_response]
 
 
 def _outcome(result: TicketResult) -> tuple[Any, ...]:
@@ -470,16 +483,16 @@ def _rows(old: _Side, new: _Side, old_money: MoneyResult, new_money: MoneyResult
     order = sorted(names, key=lambda n: (n == NO_PLAN, _plan_order(old.catalog, n), n))
     rows = []
     for name in order:
-        priorities = sorted({p for (r, p) in old.cells if r == name},
+        priorities = sorted(old.priorities(name) | new.priorities(name),
                             key=lambda p: (p is None, _priority_order(old.catalog, name, p)))
         rows.append(PlanRow(
             name, plan_map.get(name, name),
-            Figures.of(old.rows.get(name) or GroupStats(), _figures(money_old.get(name, {})),
+            Figures.of(old.row_stats(name), _figures(money_old.get(name, {})),
                        old.values(name), hours_old.get(name, 0)),
-            Figures.of(new.rows.get(name) or GroupStats(), _figures(money_new.get(name, {})),
+            Figures.of(new.row_stats(name), _figures(money_new.get(name, {})),
                        new.values(name), hours_new.get(name, 0)),
-            tuple(PriorityRow(p, Figures.of(old.cells[(name, p)]),
-                              Figures.of(new.cells[(name, p)])) for p in priorities)))
+            tuple(PriorityRow(p, Figures.of(old.cell(name, p)), Figures.of(new.cell(name, p)))
+                  for p in priorities)))
     total = PlanRow("total", "total", _total(old, money_old, hours_old),
                     _total(new, money_new, hours_new), ())
     return tuple(rows), total

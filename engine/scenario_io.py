@@ -1620,6 +1620,7 @@ def _ticket_id_of(raw: bytes) -> str | None:
 
 
 _MASK64 = (1 << 64) - 1
+_id_hash: Callable[[str], int] = hash  # a test swaps in one that collides
 
 
 class _TicketIds:
@@ -1635,14 +1636,12 @@ class _TicketIds:
     more than memory there. That rescan happens at most once per read.
     """
 
-    _hash: Callable[[str], int] = staticmethod(hash)  # tests make it collide
-
     def __init__(self, path: Path, offset: int, first_line: int, size: int = 1 << 12):
         self._path = path
         self._offset = offset  # where the first ticket line starts (bytes)...
         self._first_line = first_line  # ...and its line number
-        self._table = array("Q", bytes(8 * size))  # 0 marks an empty slot
-        self._count = 0
+        self._table = array("Q", bytes(8 * size))  # size a power of 2; 0 marks a free slot
+        self._free = size // 2  # slots to fill before the table doubles
         self._exact: dict[str, int] | None = None
 
     def add(self, key: str, lineno: int) -> int | None:
@@ -1650,34 +1649,32 @@ class _TicketIds:
         if self._exact is not None:
             first = self._exact.setdefault(key, lineno)
             return first if first != lineno else None
-        h = (self._hash(key) & _MASK64) or 1
+        h = (_id_hash(key) & _MASK64) or 1
         table = self._table
         mask = len(table) - 1
         i = h & mask
-        while True:
-            slot = table[i]
-            if slot == 0:
-                table[i] = h
-                self._count += 1
-                if 2 * self._count > len(table):
-                    self._grow()
-                return None
+        while (slot := table[i]) != 0:
             if slot == h:
                 self._exact = self._ids_before(lineno)
                 self._table = array("Q")
                 return self.add(key, lineno)
             i = (i + 1) & mask
+        table[i] = h
+        self._free -= 1
+        if not self._free:
+            self._grow()
+        return None
 
     def _grow(self) -> None:
         old = self._table
         table = self._table = array("Q", bytes(16 * len(old)))
+        self._free = len(old) // 2
         mask = len(table) - 1
-        for h in old:
-            if h:
-                i = h & mask
-                while table[i]:
-                    i = (i + 1) & mask
-                table[i] = h
+        for h in filter(None, old):
+            i = h & mask
+            while table[i]:
+                i = (i + 1) & mask
+            table[i] = h
 
     def _ids_before(self, stop: int) -> dict[str, int]:
         """Every id recorded on the lines before ``stop``, with its first line."""
@@ -1716,9 +1713,7 @@ _FAST_EVENT_FIELDS = frozenset(
 )
 #: An instant as ``isoformat()`` writes it, which ``fromisoformat`` reads exactly as
 #: parse_timestamp does; other forms the schema allows go through parse_timestamp.
-_ISOFORMAT = re.compile(
-    r"\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?[+-]\d\d:\d\d", re.ASCII
-)
+_ISOFORMAT = re.compile(r"\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?[+-]\d\d:\d\d", re.ASCII)
 _FROMISOFORMAT = dt.datetime.fromisoformat
 _CACHE_LIMIT = 4096  # distinct names and durations remembered per file
 
@@ -1781,8 +1776,8 @@ class _FastTicketReader:
         """One line as read from the file, with its newline."""
         try:
             text = raw.decode("utf-8")
-            doc, end = self.raw_decode(text)  # what json.loads does, less the blank-skipping
-        except (ValueError, RecursionError):
+            doc, end = self.raw_decode(text)  # json.loads, less the blank-skipping
+        except (ValueError, RecursionError):  # UnicodeDecodeError, JSONDecodeError
             return _Careful.CHECK_ALL
         if text[end:] not in ("\n", "", "\r\n") or type(doc) is not dict:
             return _Careful.CHECK_ALL
@@ -1791,6 +1786,8 @@ class _FastTicketReader:
     def read(self, doc: dict[str, Any], lineno: int) -> Ticket | _Careful:
         """One parsed ticket line."""
         check_all = _Careful.CHECK_ALL
+        if not self.schema.usable:
+            return check_all
         get = doc.get
         tid = get("id")
         if type(tid) is str and tid:
@@ -1803,8 +1800,6 @@ class _FastTicketReader:
         customer = self.customers.get(customer) if type(customer) is str else None
         created = self.timestamp(get("created"))
         if customer is None or created is None or get("type") != "ticket":
-            return check_all
-        if not self.schema.usable:
             return check_all
         # Each field present is counted once checked. A field the schema does not know, or
         # one set to null (which it rejects), leaves ``used`` short of len(doc).
@@ -1885,6 +1880,8 @@ class _FastTicketReader:
         kinds, isoformat, fromisoformat = self.schema.kinds, _ISOFORMAT.fullmatch, _FROMISOFORMAT
         events: list[Event] = []
         latest = created  # no event before the ticket, nor before the event above it
+        latest_text, latest_offset = "", None  # how ``latest`` was written, if as _ISOFORMAT
+        text: Any
         resolved = warned = False
         for item in items:
             if type(item) is not dict:
@@ -1896,13 +1893,23 @@ class _FastTicketReader:
                     at = fromisoformat(text)
                 except ValueError:
                     return check_all
+                offset = text[-6:]
             elif (parsed := self.timestamp(text)) is not None:
-                at = parsed
+                at, offset = parsed, None
             else:
                 return check_all
-            if kind is None or at < latest:
+            # Two instants written as _ISOFORMAT with the same offset sort as their text
+            # (fixed-width fields; of two fractions, a prefix sorts first), and comparing
+            # text is ten times cheaper than comparing datetimes whose tzinfo objects differ.
+            # Equal instants spelled apart (".5", ".50") may look out of order: the careful
+            # path then decides.
+            if offset is not None and offset == latest_offset:
+                out_of_order = text < latest_text
+            else:
+                out_of_order = at < latest
+            if kind is None or out_of_order:
                 return check_all
-            latest = at
+            latest, latest_text, latest_offset = at, text, offset
             priority: str | None = None
             work: WorkSession | None = None
             if len(item) != 2 or kind in more:  # more than at and type

@@ -237,6 +237,7 @@ def test_cli_old_new_scenario_json(files: dict[str, Path]) -> None:
     assert doc["terms"][0]["new_at"].endswith("faster.plan:12")
     assert doc["changed_tickets"]["count"] == 1
     assert doc["total"]["new"]["guaranteed"]["breached"] == 1
+    assert doc["total"]["new"]["by_metric"]["response"]["breached"] == 1
     assert doc["total"]["old"]["money"]["EUR"]["fees"] == "900.00"
 
 

@@ -504,10 +504,13 @@ def test_promotino_support_credit_claimed_in_time_is_the_months_fee_once(
     assert not [c for c in result.money.credits if c.scope == "incident"]  # sole remedy
 
 
-def test_promotino_support_credit_unclaimed_is_not_owed(catalog: Catalog) -> None:
+def test_promotino_support_credit_unclaimed_lapses_after_30_days(catalog: Catalog) -> None:
+    # as_of 2026-06-01 is past the window ("within thirty (30) days from the last day of the
+    # month"): never claimed, the credit has lapsed and is not owed.
     result = _promotino_month_of_slow_answers(catalog, ())
     (credit,) = result.money.credits
-    assert credit.status is CreditStatus.UNCLAIMED
+    assert credit.status is CreditStatus.EXPIRED
+    assert credit.status_text.startswith("lapsed, unclaimed: claim window closed on 2026-04-30")
     assert credit.claim_by == dt.date(2026, 4, 30)
     assert all(not i.lines_of(LineKind.CREDIT) for i in result.money.invoices)
 
