@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import numpy as np
+
 from tierwise.engine.calendars import BusinessCalendar
 from tierwise.engine.model import CalendarRule, HolidaySource, WeeklyWindow
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from attrs import field, frozen
+
 from tierwise.engine.errors import SourceSpan
 from tierwise.engine.quantities import Clock, Money, Percent, TargetTime
 

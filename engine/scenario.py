@@ -11,6 +11,7 @@ import enum
 from collections.abc import Iterable, Iterator, Mapping
 
 from attrs import field, frozen
+
 from tierwise.engine.errors import SourceSpan
 from tierwise.engine.quantities import Money
 
