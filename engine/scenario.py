@@ -110,7 +110,12 @@ class Subscription:
     source: SourceSpan | None = field(default=None, eq=False)
 
     def plan_at(self, instant: dt.datetime) -> str:
-        """The plan in force at an instant (changes apply from their own instant)."""
+        """The plan the customer had *chosen* by an instant (the latest change at or before it).
+
+        Not the plan whose terms apply: a change takes effect by the rule of the plan being
+        left (e.g. from the next billing period); for that use
+        :class:`tierwise.engine.subscriptions.PlanTimeline`.
+        """
         plan = self.plan
         for change in self.changes:
             if change.at <= instant:
