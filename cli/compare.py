@@ -19,7 +19,6 @@ from typing import Any
 
 import attrs
 import click
-import tomli_w
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -35,6 +34,7 @@ from tierwise.cli.errors import EXIT_FINDINGS, InputError, echo_diagnostics
 from tierwise.engine.compare import DEFAULT_LIMIT, Comparison, compare_files
 from tierwise.engine.errors import Diagnostic
 from tierwise.engine.overrides import OverrideError
+from tierwise.engine.report import toml_text
 
 
 class CommandLineError(InputError):
@@ -133,22 +133,11 @@ def render(result: Comparison, fmt: str, *, width: int | None = None) -> str:
     if fmt == "json":
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if fmt == "toml":
-        return tomli_w.dumps(_tomlable(doc))
+        return toml_text(doc)
     buffer = io.StringIO()
     console = Console(file=buffer, width=width or 160, force_terminal=False, soft_wrap=False)
     render_tables(doc, console)
     return buffer.getvalue()
-
-
-def _tomlable(value: Any) -> Any:
-    """TOML has no null: drop None values."""
-    if isinstance(value, dict):
-        return {k: _tomlable(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_tomlable(v) for v in value if v is not None]
-    if isinstance(value, float):
-        return round(value, 6)
-    return value
 
 
 def _rate(figures: dict[str, Any]) -> str:

@@ -1,26 +1,35 @@
 """Charges (SPEC 3.3) and the ledger that turns a replayed scenario into invoices.
 
 The :class:`Ledger` is fed one ticket and its result at a time and keeps only what money
-needs: each work session as a small record (start, seconds, kind, a few attributes), each
-missed guarantee that earned a remedy, counts of allowance tickets, and running sums for
-aggregate credits. Everything that depends on the order of sessions or on whole periods
-(balances drawn "earliest expiry first, sessions in order of start", allowances "past the
-4th ticket", which aggregate tier fires) is settled in :meth:`Ledger.finish`, because a
-session in March may draw free hours earned by a breach of a ticket created later in March.
-See docs/money.md for every rule and every choice made where the SPEC is silent.
+needs: each work session as a few numbers in the customer's :class:`_WorkLog` (start,
+seconds, which billing terms, the ticket id), each missed guarantee that earned a remedy,
+counts of allowance tickets, and running sums for aggregate credits. Everything that
+depends on the order of sessions or on whole periods (balances drawn "earliest expiry
+first, sessions in order of start", allowances "past the 4th ticket", which aggregate tier
+fires) is settled in :meth:`Ledger.finish`, because a session in March may draw free hours
+earned by a breach of a ticket created later in March.
+
+Settling a session only works out its draws and its amount; the explained invoice lines of
+the work sessions (titles, "how" texts) are built from the same columns when an invoice's
+lines are read (:class:`_WorkLines`, an ``invoices.LineGroup``), by the same functions.
+So a long history costs about 60 bytes per session, and nothing is formatted that nobody
+reads. See docs/money.md for every rule and every choice made where the SPEC is silent,
+and docs/performance.md for the measurements.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
+from array import array
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from attrs import define, evolve, frozen
+from attrs import define, evolve, field, frozen
 
 from tierwise.engine.credits import (
     PERIOD_KEY_FORMS,
@@ -57,6 +66,7 @@ from tierwise.engine.invoices import (
     CreditStatus,
     Invoice,
     InvoiceLine,
+    LineGroup,
     LineKind,
     MoneyResult,
     count_text,
@@ -89,6 +99,9 @@ DAY = 24 * 3600
 NEVER = dt.datetime.max.replace(tzinfo=UTC)
 EXPRESS = "express"
 OUT_OF_HOURS = "out of hours"
+_WORK = EventKind.WORK
+_PRIORITY_CHANGED = EventKind.PRIORITY_CHANGED
+_NO_ATTRIBUTES: Mapping[str, str] = {}
 
 #: Durations as the explanations write them (``1h30min``), memoised: every session's
 #: explanation writes a handful, mostly the same few increments and sums.
@@ -218,6 +231,18 @@ def billable_parts(start: dt.datetime, seconds: int, overhead: int, rate: RateRu
     return tuple(out)
 
 
+def _billables(start: float, zone: dt.tzinfo, seconds: int, overhead: int, rate: RateRule,
+               calendar: CalendarLike | None) -> list[tuple[int, bool]]:
+    """(billable seconds, in hours) of each part, as :func:`billable_parts` counts them,
+    for settling a session (epoch ``start``). Without a calendar the session is one part
+    in hours, and the datetimes of :func:`billable_parts` are not needed."""
+    if calendar is None:
+        return [(round_up(seconds + overhead, rate.increment_seconds), True)]
+    at = dt.datetime.fromtimestamp(start, zone)
+    return [(p.billable, p.in_hours)
+            for p in billable_parts(at, seconds, overhead, rate, calendar, True)]
+
+
 def select_rate(plan: Plan, kind: str, attributes: Mapping[str, str]) -> RateRule | None:
     """The rate for a kind of work: the most specific matching rule, naming the kind first."""
     candidates = [r for r in plan.rates if r.applies_to_kind(kind)]
@@ -254,6 +279,13 @@ class Balance:
     seq: int
     rule: SourceSpan | None = None
     pack: str | None = None
+    # ``acquired`` and ``expires`` (inf: never) as epoch seconds, for the per-session checks
+    acquired_ts: float = field(init=False, eq=False, repr=False)
+    expires_ts: float = field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.acquired_ts = self.acquired.timestamp()
+        self.expires_ts = math.inf if self.expires is None else self.expires.timestamp()
 
     def covers(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds
@@ -270,9 +302,20 @@ class Balance:
 def draw(balances: Sequence[Balance], kind: str, at: dt.datetime,
          seconds: int) -> tuple[list[tuple[Balance, int]], int]:
     """Take up to ``seconds`` from the balances usable at ``at``; return draws and the rest."""
+    return _draw(balances, kind, at.timestamp(), seconds)
+
+
+def _drawing_order(bal: Balance) -> tuple[float, float, int]:
+    """:attr:`Balance.order` in epoch seconds."""
+    return (bal.expires_ts, bal.acquired_ts, bal.seq)
+
+
+def _draw(balances: Sequence[Balance], kind: str, at: float,
+          seconds: int) -> tuple[list[tuple[Balance, int]], int]:
+    """:func:`draw` at an epoch instant (how the ledger settles sessions)."""
     draws: list[tuple[Balance, int]] = []
-    usable = sorted((b for b in balances if b.covers(kind) and b.available(at)),
-                    key=lambda b: b.order)
+    usable = sorted((b for b in balances if b.left > 0 and b.acquired_ts <= at < b.expires_ts
+                     and b.covers(kind)), key=_drawing_order)
     rest = seconds
     for bal in usable:
         if rest <= 0:
@@ -287,31 +330,121 @@ def draw(balances: Sequence[Balance], kind: str, at: dt.datetime,
 # --------------------------------------------------------------------------- records
 
 
-@frozen
-class _Session:
-    ticket: str
-    start: dt.datetime
-    seconds: int
-    kind: str
-    express: bool
-    attributes: tuple[tuple[str, str], ...]
-    span: SourceSpan | None
-    seq: int
-
-
-@frozen
 class _Terms:
-    """What billing a session takes from its plan (see ``Ledger.session_terms``)."""
+    """What billing a session takes from its plan (see ``Ledger.session_terms``). A few
+    of these serve every session: a session refers to its terms by number."""
 
-    rate: RateRule | None
-    overhead: int  # seconds
-    out_of_hours: Surcharge | None
-    express: Surcharge | None  # only for sessions of express tickets
-    split: bool  # cut the session at the calendar's boundaries
+    __slots__ = ("calendar", "express", "kind", "out_of_hours", "overhead", "plan", "rate",
+                 "split")
+
+    def __init__(self, plan: Plan, kind: str, rate: RateRule | None, overhead: int,
+                 out_of_hours: Surcharge | None, express: Surcharge | None) -> None:
+        self.plan = plan.name
+        self.calendar = plan.calendar
+        self.kind = kind
+        self.rate = rate
+        self.overhead = overhead  # seconds
+        self.out_of_hours = out_of_hours
+        self.express = express  # only for sessions of express tickets
+        # cut the session at the calendar's boundaries (the hours are priced differently)
+        self.split = rate is not None and (rate.increment_out_of_hours_seconds is not None
+                                           or any(s.name == OUT_OF_HOURS for s in plan.surcharges))
+
+    @property
+    def identity(self) -> tuple[object, ...]:
+        """Equal for terms that bill alike and cite the same rules (rules compare equal
+        across source lines, so they are told apart by identity)."""
+        return (self.plan, self.calendar, self.kind, id(self.rate), self.overhead,
+                id(self.out_of_hours), id(self.express), self.split)
 
 
-#: Bound on the cache of session terms (flat memory whatever the custom fields).
+#: Bound on the cache from (plan, kind, express, tested attribute values) to terms (flat
+#: memory whatever the custom fields); the terms themselves are few (plans x kinds x rules).
 _TERMS_CACHE_LIMIT = 4096
+
+
+def _charge(price: Money, in_hours: Sequence[bool], rests: Sequence[int],
+            terms: _Terms) -> tuple[Decimal, dict[tuple[Decimal, str], int]]:
+    """The unrounded money for the seconds the balances did not cover, part by part
+    (express and out-of-hours surcharges), and the seconds charged per (multiplier, why)
+    for the explanation. Settling and explaining a session both use this."""
+    amount = Decimal(0)
+    charged_by: dict[tuple[Decimal, str], int] = {}
+    express, out_of_hours = terms.express, terms.out_of_hours
+    for inside, rest in zip(in_hours, rests, strict=True):
+        if rest <= 0:
+            continue
+        factor = Decimal(1)
+        notes = []
+        if express is not None:
+            factor *= 1 + express.percent.fraction
+            notes.append(f"express {_signed(express.percent.value)}")
+        if not inside and out_of_hours is not None:
+            factor *= 1 + out_of_hours.percent.fraction
+            notes.append(f"out of hours {_signed(out_of_hours.percent.value)}")
+        amount += price.amount * Decimal(rest) / HOUR * factor
+        key = (factor, ", ".join(notes))
+        charged_by[key] = charged_by.get(key, 0) + rest
+    return amount, charged_by
+
+
+class _WorkLog:
+    """One customer's work sessions, column by column.
+
+    The ledger must keep every session until :meth:`Ledger.finish` (balances are drawn in
+    order of start, and a later ticket may earn free hours for earlier work), so this is
+    what its memory grows with: about 30 bytes of arrays per session plus its ticket id,
+    instead of an object with a datetime, an attribute tuple and a source span (540 bytes).
+    Settling adds the order by start and each draw from a balance (part, balance, seconds
+    taken, seconds left), from which the invoice lines are built when read.
+    """
+
+    __slots__ = ("draw_end", "draw_left", "draw_part", "draw_seq", "draw_taken", "order",
+                 "seconds", "spans", "starts", "terms", "tickets", "zones")
+
+    def __init__(self) -> None:
+        self.starts = array("d")  # epoch seconds
+        self.zones = array("H")  # the start's tzinfo, by number (Ledger.zone_number)
+        self.seconds = array("q")
+        self.terms = array("I")  # Ledger.terms(number)
+        self.tickets: list[str] = []
+        # where the session was written, kept only for the few that may be warned about
+        self.spans: dict[int, SourceSpan | None] = {}
+        self.order = array("I")  # sessions by (start, arrival), once settled
+        # per settled session (by position in ``order``): where its draws end
+        self.draw_end = array("I")
+        self.draw_part = array("B")
+        self.draw_seq = array("q")  # Balance.seq
+        self.draw_taken = array("q")
+        self.draw_left = array("q")
+
+    def add(self, start: float, zone: int, seconds: int, terms: int, ticket: str,
+            span: SourceSpan | None, keep_span: bool) -> None:
+        if keep_span:
+            self.spans[len(self.tickets)] = span
+        self.starts.append(start)
+        self.zones.append(zone)
+        self.seconds.append(seconds)
+        self.terms.append(terms)
+        self.tickets.append(ticket)
+
+    def sort(self) -> array[int]:
+        """Sessions in order of start; equal starts in the order they were collected."""
+        self.order = array("I", sorted(range(len(self.tickets)), key=self.starts.__getitem__))
+        return self.order
+
+    def record_draw(self, part: int, balance: Balance, taken: int) -> None:
+        self.draw_part.append(part)
+        self.draw_seq.append(balance.seq)
+        self.draw_taken.append(taken)
+        self.draw_left.append(balance.left)
+
+    def end_session(self) -> None:
+        self.draw_end.append(len(self.draw_taken))
+
+    def draws(self, position: int) -> range:
+        """The draws of the session at ``position`` in ``order``."""
+        return range(self.draw_end[position - 1] if position else 0, self.draw_end[position])
 
 
 @frozen
@@ -367,7 +500,11 @@ class _Customer:
         if self.periods:
             self._bounds.append(self.periods[-1].end.timestamp())
         self.ended = sub.end is not None and sub.end <= as_of
-        self.sessions: list[_Session] = []
+        self.zero = Money.zero(self.currency).rounded()
+        # the last pack purchase: sessions before it may be warned about (_warn_pack_later)
+        self.last_pack = max((p.bought.timestamp() for p in sub.packs), default=-math.inf)
+        self.work = _WorkLog()
+        self.drawn: dict[int, Balance] = {}  # the balances sessions drew from, by seq
         self.grants: list[IncidentGrant] = []
         self.allowances: dict[tuple[str, int, str], list[_AllowanceHit]] = {}
 
@@ -378,7 +515,11 @@ class _Customer:
 
     def period_index(self, instant: dt.datetime) -> int | None:
         """The billing period that contains ``instant`` (None outside the invoiced range)."""
-        i = bisect_right(self._bounds, instant.timestamp()) - 1
+        return self.period_at(instant.timestamp())
+
+    def period_at(self, epoch: float) -> int | None:
+        """:meth:`period_index` of an instant given in epoch seconds."""
+        i = bisect_right(self._bounds, epoch) - 1
         return i if 0 <= i < len(self.periods) else None
 
     def first_invoice_from(self, instant: dt.datetime) -> int | None:
@@ -407,7 +548,17 @@ class Ledger:
         self._errors: list[Diagnostic] = []
         self._warned: set[str] = set()
         self._seq = 0
-        self._terms: dict[tuple[str, str, tuple[tuple[str, str], ...], bool], _Terms] = {}
+        self._terms: list[_Terms] = []
+        self._terms_number: dict[tuple[object, ...], int] = {}  # by _Terms.identity
+        self._terms_cache: dict[tuple[str, str, bool, tuple[str | None, ...]], int] = {}
+        # the attributes that a plan's rates and surcharges test: the rest cannot matter
+        self._tested: dict[str, tuple[str, ...]] = {
+            plan.name: tuple(sorted({t.attribute for r in (*plan.rates, *plan.surcharges)
+                                     for t in r.condition.tests}))
+            for plan in catalog.plans.values()
+        }
+        self._zones: list[dt.tzinfo | None] = []  # the tzinfos of session starts, by number
+        self._zone_numbers: dict[dt.tzinfo | None, int] = {}
         self._book = AggregateBook()
         errors: list[Diagnostic] = []
         for plan in catalog.plans.values():
@@ -538,27 +689,52 @@ class Ledger:
                 self._calendars[key] = None
         return self._calendars[key]
 
-    def session_terms(self, plan: Plan, session: _Session) -> _Terms:
-        """The rate, overhead and surcharges for a session, picked once per distinct (plan,
-        kind, attributes, express): most sessions repeat a few combinations, and picking by
-        precedence is the costly part of billing a session. Bounded, like the simulator's
-        rule caches."""
-        key = (plan.name, session.kind, session.attributes, session.express)
-        terms = self._terms.get(key)
-        if terms is None:
-            attributes = dict(session.attributes)
-            rate = select_rate(plan, session.kind, attributes)
-            overhead = select_overhead(plan, session.kind)
+    def session_terms(self, plan: Plan, kind: str, express: bool,
+                      attributes: Mapping[str, str]) -> int:
+        """The number of the terms (rate, overhead, surcharges) that bill a session.
+
+        Picked once per distinct (plan, kind, express, values of the attributes the plan's
+        rates and surcharges test): most sessions repeat a few combinations, and picking by
+        precedence is the costly part. ``attributes`` needs only those attributes.
+        """
+        tested = self._tested[plan.name]
+        key = (plan.name, kind, express, tuple(map(attributes.get, tested)))
+        number = self._terms_cache.get(key)
+        if number is None:
+            rate = select_rate(plan, kind, attributes)
+            overhead = select_overhead(plan, kind)
             terms = _Terms(
-                rate, overhead.seconds if overhead is not None else 0,
+                plan, kind, rate, overhead.seconds if overhead is not None else 0,
                 select_surcharge(plan, OUT_OF_HOURS, attributes),
-                select_surcharge(plan, EXPRESS, attributes) if session.express else None,
-                rate is not None and (rate.increment_out_of_hours_seconds is not None
-                                      or any(s.name == OUT_OF_HOURS for s in plan.surcharges)))
-            if len(self._terms) >= _TERMS_CACHE_LIMIT:
-                self._terms.clear()
-            self._terms[key] = terms
-        return terms
+                select_surcharge(plan, EXPRESS, attributes) if express else None)
+            number = self._terms_number.get(terms.identity)
+            if number is None:
+                number = self._terms_number[terms.identity] = len(self._terms)
+                self._terms.append(terms)
+            if len(self._terms_cache) >= _TERMS_CACHE_LIMIT:
+                self._terms_cache.clear()
+            self._terms_cache[key] = number
+        return number
+
+    def terms(self, number: int) -> _Terms:
+        return self._terms[number]
+
+    def zone_number(self, zone: dt.tzinfo | None) -> int:
+        """A number for a session start's tzinfo, so the start can be rebuilt exactly (same
+        instant, same offset) from its epoch seconds."""
+        number = self._zone_numbers.get(zone)
+        if number is None:
+            number = self._zone_numbers[zone] = len(self._zones)
+            self._zones.append(zone)
+        return number
+
+    def session_start(self, log: _WorkLog, index: int) -> dt.datetime:
+        """A collected session's start as the scenario gave it."""
+        return dt.datetime.fromtimestamp(log.starts[index], self._zones[log.zones[index]])
+
+    def session_calendar(self, terms: _Terms, zone: ZoneInfo) -> CalendarLike | None:
+        """The calendar that cuts a session in and out of hours (None: not cut)."""
+        return self.calendar(terms.calendar, str(zone.key)) if terms.split else None
 
     def zone_of(self, plan: Plan) -> ZoneInfo:
         """Billing periods are calendar periods in the plan calendar's zone (UTC for 24/7)."""
@@ -624,10 +800,12 @@ class Ledger:
 
     def _collect_sessions(self, cust: _Customer, ticket: Ticket) -> None:
         priority = ticket.priority
+        plans = self.catalog.plans
         for event in ticket.events:
-            if event.kind is EventKind.PRIORITY_CHANGED and event.priority is not None:
+            kind = event.kind
+            if kind is _PRIORITY_CHANGED and event.priority is not None:
                 priority = event.priority
-            if event.kind is not EventKind.WORK or event.work is None:
+            if kind is not _WORK or event.work is None:
                 continue
             work = event.work
             span = event.source or ticket.source
@@ -640,10 +818,18 @@ class Ledger:
             if work.seconds > DAY:
                 self._warn(f"ticket {ticket.id}: work session at {event.at.isoformat()} lasts "
                            f"{format_seconds(work.seconds)} (over 24 h); billed as given", span)
-            attrs = ticket.attributes(priority)
-            cust.sessions.append(_Session(
-                ticket.id, event.at, work.seconds, work.kind, ticket.express,
-                tuple(sorted(attrs.items())), span, self._next_seq()))
+            at = event.at
+            plan = plans[cust.plan_at(at)]
+            # the attributes as of this session; built only when the plan's rules test any
+            attrs = ticket.attributes(priority) if self._tested[plan.name] else _NO_ATTRIBUTES
+            number = self.session_terms(plan, work.kind, ticket.express, attrs)
+            start = at.timestamp()
+            # keep the span only where settling may warn: no rate, outside the invoiced
+            # periods, or charged although a pack was bought later
+            keep = (self._terms[number].rate is None or cust.period_at(start) is None
+                    or start < cust.last_pack)
+            cust.work.add(start, self.zone_number(at.tzinfo), work.seconds, number, ticket.id,
+                          span, keep)
 
     # ----------------------------------------------------------------- settling
 
@@ -676,7 +862,7 @@ class _Settlement:
         self.cust = cust
         self.plans = ledger.catalog.plans
         self.aggregates = aggregates
-        self.lines: list[list[InvoiceLine]] = [[] for _ in cust.periods]
+        self.lines: list[list[InvoiceLine | LineGroup]] = [[] for _ in cust.periods]
         self.fees: list[Money] = [Money.zero(cust.currency) for _ in cust.periods]
         self.records: list[CreditRecord] = []
         self.pending: list[_PendingCredit] = []
@@ -1033,122 +1219,89 @@ class _Settlement:
     # ----------------------------------------------------------------- sessions
 
     def _sessions(self) -> None:
+        """Settle the sessions in order of start: draws from the balances, and each
+        period's total; the period's lines are a :class:`_WorkLines` over the settled
+        sessions, built when read."""
         ledger, cust = self.ledger, self.cust
+        log = cust.work
         current: int | None = None
-        for session in sorted(cust.sessions, key=lambda s: (s.start, s.seq)):
-            index = cust.period_index(session.start)
-            if index != current:
+        first = 0  # position of the first session of the current period
+        total = cust.zero.amount
+        for position, index in enumerate(log.sort()):
+            start = log.starts[index]
+            period = cust.period_at(start)
+            if period != current:
+                if current is not None:
+                    self._add_work(current, first, position, total)
+                current, first, total = period, position, cust.zero.amount
                 # Sessions come in order of start: what is used up or expired stays so;
                 # and what is acquired after this period cannot pay for work in it (the
                 # included hours of every period exist from the start: leave them out).
-                current, at = index, session.start
                 self.balances = [b for b in self.balances
-                                 if b.left > 0 and (b.expires is None or b.expires > at)]
-                if index is not None:
-                    until = cust.periods[index].end
-                    self.drawable = [b for b in self.balances if b.acquired < until]
-            if index is None:
+                                 if b.left > 0 and b.expires_ts > start]
+                if period is not None:
+                    until = cust._bounds[period + 1]
+                    self.drawable = [b for b in self.balances if b.acquired_ts < until]
+            if period is None:
                 ends = "" if cust.sub.end is None else str(cust.sub.end.date())
                 ledger._warn(
-                    f"ticket {session.ticket}: work session at {session.start.isoformat()} is "
-                    f"outside customer {self.name}'s invoiced periods (subscription "
-                    f"{cust.sub.start.date()}..{ends}, as_of {ledger.as_of.date()}); "
-                    f"not billed", session.span)
-                continue
-            self.lines[index].extend(self._bill(session))
-        cust.sessions = []  # billed: the records are not needed any more
+                    f"ticket {log.tickets[index]}: work session at "
+                    f"{ledger.session_start(log, index).isoformat()} is outside customer "
+                    f"{self.name}'s invoiced periods (subscription {cust.sub.start.date()}.."
+                    f"{ends}, as_of {ledger.as_of.date()}); not billed", log.spans.get(index))
+            else:
+                total += self._settle(index, start)
+            log.end_session()
+        if current is not None:
+            self._add_work(current, first, len(log.order), total)
 
-    def _bill(self, session: _Session) -> list[InvoiceLine]:
+    def _add_work(self, period: int, first: int, end: int, total: Decimal) -> None:
+        self.lines[period].append(_WorkLines(self.ledger, self.cust, first, end,
+                                             Money(total, self.cust.currency)))
+
+    def _settle(self, index: int, start: float) -> Decimal:
+        """Draw one session's billable time from the balances and return its rounded
+        amount. The explanation is built by :func:`_session_lines` when read."""
         ledger, cust = self.ledger, self.cust
-        plan = self.plans[cust.plan_at(session.start)]
-        terms = ledger.session_terms(plan, session)
-        local = session.start.astimezone(cust.zone)
-        title = f"{session.kind} {session.ticket} {local:%Y-%m-%d %H:%M}"
-        zero = Money.zero(cust.currency).rounded()
+        log = cust.work
+        terms = ledger.terms(log.terms[index])
         rate = terms.rate
         if rate is None:
-            ledger._warn(f"plan {plan.name} has no rate for {session.kind} work (ticket "
-                         f"{session.ticket}); the session is not billed", session.span,
-                         hint=f"add e.g. 'rate {session.kind} ... per hour' or "
-                              f"'rate {session.kind} not billed'")
-            return [InvoiceLine(LineKind.WORK, title, zero, f"{format_seconds(session.seconds)}"
-                                f"; no rate for {session.kind} in plan {plan.name}",
-                                None, session.ticket, session.start, flags=("no rate",))]
+            ledger._warn(f"plan {terms.plan} has no rate for {terms.kind} work (ticket "
+                         f"{log.tickets[index]}); the session is not billed",
+                         log.spans.get(index),
+                         hint=f"add e.g. 'rate {terms.kind} ... per hour' or "
+                              f"'rate {terms.kind} not billed'")
+            return cust.zero.amount
         if rate.price_per_hour is None:
-            return [InvoiceLine(LineKind.WORK, title, zero,
-                                f"{format_seconds(session.seconds)}, not billed and draws no "
-                                f"hours", _span(rate.span), session.ticket, session.start,
-                                flags=("not billed",))]
-        price = rate.price_per_hour
-        overhead, out_of_hours, express, split = (
-            terms.overhead, terms.out_of_hours, terms.express, terms.split)
-        calendar = ledger.calendar(plan.calendar, str(cust.zone.key)) if split else None
-        parts = billable_parts(session.start, session.seconds, overhead, rate, calendar,
-                               split and calendar is not None)
-        labelled = len(parts) > 1 or (split and not parts[0].in_hours)
-        billable = sum(p.billable for p in parts)
-        lines: list[InvoiceLine] = []
+            return cust.zero.amount
+        parts = _billables(start, ledger._zones[log.zones[index]], log.seconds[index],
+                           terms.overhead, rate, ledger.session_calendar(terms, cust.zone))
         rests: list[int] = []
-        for part in parts:
-            draws, rest = draw(self.drawable, session.kind, session.start, part.billable)
+        for number, (billable, _inside) in enumerate(parts):
+            draws, rest = _draw(self.drawable, terms.kind, start, billable)
             rests.append(rest)
             for bal, taken in draws:
-                lines.append(InvoiceLine(
-                    LineKind.DRAW, f"{bal.label}: {format_seconds(taken)} for {session.ticket}",
-                    zero, f"drew {format_seconds(taken)}, {format_seconds(bal.left)} left",
-                    bal.rule, session.ticket, session.start,
-                    draw=BalanceDraw(bal.label, taken, bal.left, bal.expires)))
-        charged = sum(rests)
-        if charged > 0:
-            self._warn_pack_later(session, plan)
-        amount = Decimal(0)
-        charged_by: dict[tuple[Decimal, str], int] = {}  # (multiplier, why) -> seconds
-        for part, rest in zip(parts, rests, strict=True):
-            if rest <= 0:
-                continue
-            factor = Decimal(1)
-            notes = []
-            if express is not None:
-                factor *= 1 + express.percent.fraction
-                notes.append(f"express {_signed(express.percent.value)}")
-            if not part.in_hours and out_of_hours is not None:
-                factor *= 1 + out_of_hours.percent.fraction
-                notes.append(f"out of hours {_signed(out_of_hours.percent.value)}")
-            amount += price.amount * Decimal(rest) / HOUR * factor
-            key = (factor, ", ".join(notes))
-            charged_by[key] = charged_by.get(key, 0) + rest
-        money_how: list[str] = []
-        for (factor, notes_text), rest in charged_by.items():
-            text = f"{format_seconds(rest)} at {money_text(price)}/h"
-            if notes_text:
-                text += f" × {_plain(factor * 100)}% ({notes_text})"
-            money_how.append(text)
-        how = "; ".join(p.how(labelled) for p in parts)
-        if len(parts) > 1:
-            how += f"; billable {format_seconds(billable)}"
-        drawn = billable - charged
-        if drawn:
-            how += f"; {format_seconds(drawn)} from balances"
-        how += "; " + (" + ".join(money_how) if money_how else "nothing charged")
-        flags: tuple[str, ...] = ()
-        if express is not None:
-            flags += ("express",)
-        if any(not p.in_hours for p in parts) and split:
-            flags += ("out of hours",)
-        rule = _span(rate.span)
-        lines.append(InvoiceLine(LineKind.WORK, title, Money(amount, cust.currency).rounded(),
-                                 how, rule, session.ticket, session.start, flags=flags))
-        return lines
+                log.record_draw(number, bal, taken)
+                cust.drawn[bal.seq] = bal
+        if not any(rests):
+            return cust.zero.amount
+        self._warn_pack_later(index, start, terms.kind)
+        amount, _ = _charge(rate.price_per_hour, [inside for _b, inside in parts], rests, terms)
+        return Money(amount, cust.currency).rounded().amount
 
-    def _warn_pack_later(self, session: _Session, plan: Plan) -> None:
+    def _warn_pack_later(self, index: int, start: float, kind: str) -> None:
         """Tell when a pack that covers the kind was bought only after the session."""
+        if start >= self.cust.last_pack:
+            return
+        log = self.cust.work
         for bal in self.balances:
-            if bal.pack is not None and bal.covers(session.kind) and bal.acquired > session.start:
+            if bal.pack is not None and bal.covers(kind) and bal.acquired_ts > start:
                 self.ledger._warn(
-                    f"ticket {session.ticket}: {session.kind} session at "
-                    f"{session.start.isoformat()} was charged: {bal.label} was bought later "
-                    f"({bal.acquired.isoformat()}) and cannot pay for earlier work",
-                    session.span)
+                    f"ticket {log.tickets[index]}: {kind} session at "
+                    f"{self.ledger.session_start(log, index).isoformat()} was charged: "
+                    f"{bal.label} was bought later ({bal.acquired.isoformat()}) and cannot pay "
+                    f"for earlier work", log.spans.get(index))
                 return
 
     # ----------------------------------------------------------------- allowances
@@ -1187,7 +1340,8 @@ class _Settlement:
         for i, period in enumerate(cust.periods):
             plan = self.plans[cust.plan_at(period.start)]
             lines = self.lines[i]
-            room = sum_money((line.amount for line in lines), cust.currency)
+            room = sum_money((line.amount if isinstance(line, InvoiceLine) else line.total
+                              for line in lines), cust.currency)
             paid_out = plan.refunds_paid_out
             if carry.amount > 0:
                 take = carry if paid_out else min(carry, max(room, zero))
@@ -1218,6 +1372,90 @@ class _Settlement:
         for index, key in applied_at.items():
             self.records[index] = evolve(self.records[index], invoice_period=key)
         return invoices
+
+
+class _WorkLines:
+    """The work sessions billed on one invoice (an ``invoices.LineGroup``): positions
+    ``first..end`` of the customer's settled :class:`_WorkLog`, and their total. The lines
+    (draws, then the work line, per session) are built on each read."""
+
+    __slots__ = ("_cust", "_end", "_first", "_ledger", "total")
+
+    def __init__(self, ledger: Ledger, cust: _Customer, first: int, end: int,
+                 total: Money) -> None:
+        self._ledger = ledger
+        self._cust = cust
+        self._first = first
+        self._end = end
+        self.total = total
+
+    def lines(self) -> Iterator[InvoiceLine]:
+        for position in range(self._first, self._end):
+            yield from _session_lines(self._ledger, self._cust, position)
+
+
+def _session_lines(ledger: Ledger, cust: _Customer, position: int) -> list[InvoiceLine]:
+    """The explained lines of one settled session: its draws from balances, then the work
+    line with the amount (the same amount :meth:`_Settlement._settle` added up)."""
+    log = cust.work
+    index = log.order[position]
+    start = ledger.session_start(log, index)
+    seconds, ticket = log.seconds[index], log.tickets[index]
+    terms = ledger.terms(log.terms[index])
+    kind = terms.kind
+    local = start.astimezone(cust.zone)
+    title = f"{kind} {ticket} {local:%Y-%m-%d %H:%M}"
+    zero = cust.zero
+    rate = terms.rate
+    if rate is None:
+        return [InvoiceLine(LineKind.WORK, title, zero, f"{format_seconds(seconds)}"
+                            f"; no rate for {kind} in plan {terms.plan}",
+                            None, ticket, start, flags=("no rate",))]
+    if rate.price_per_hour is None:
+        return [InvoiceLine(LineKind.WORK, title, zero,
+                            f"{format_seconds(seconds)}, not billed and draws no "
+                            f"hours", _span(rate.span), ticket, start,
+                            flags=("not billed",))]
+    price = rate.price_per_hour
+    split = terms.split
+    calendar = ledger.session_calendar(terms, cust.zone)
+    parts = billable_parts(start, seconds, terms.overhead, rate, calendar, calendar is not None)
+    labelled = len(parts) > 1 or (split and not parts[0].in_hours)
+    billable = sum(p.billable for p in parts)
+    lines: list[InvoiceLine] = []
+    rests = [p.billable for p in parts]
+    for d in log.draws(position):
+        bal = cust.drawn[log.draw_seq[d]]
+        taken, left = log.draw_taken[d], log.draw_left[d]
+        rests[log.draw_part[d]] -= taken
+        lines.append(InvoiceLine(
+            LineKind.DRAW, f"{bal.label}: {format_seconds(taken)} for {ticket}",
+            zero, f"drew {format_seconds(taken)}, {format_seconds(left)} left",
+            bal.rule, ticket, start,
+            draw=BalanceDraw(bal.label, taken, left, bal.expires)))
+    charged = sum(rests)
+    amount, charged_by = _charge(price, [p.in_hours for p in parts], rests, terms)
+    money_how: list[str] = []
+    for (factor, notes_text), rest in charged_by.items():
+        text = f"{format_seconds(rest)} at {money_text(price)}/h"
+        if notes_text:
+            text += f" × {_plain(factor * 100)}% ({notes_text})"
+        money_how.append(text)
+    how = "; ".join(p.how(labelled) for p in parts)
+    if len(parts) > 1:
+        how += f"; billable {format_seconds(billable)}"
+    drawn = billable - charged
+    if drawn:
+        how += f"; {format_seconds(drawn)} from balances"
+    how += "; " + (" + ".join(money_how) if money_how else "nothing charged")
+    flags: tuple[str, ...] = ()
+    if terms.express is not None:
+        flags += ("express",)
+    if any(not p.in_hours for p in parts) and split:
+        flags += ("out of hours",)
+    lines.append(InvoiceLine(LineKind.WORK, title, Money(amount, cust.currency).rounded(),
+                             how, _span(rate.span), ticket, start, flags=flags))
+    return lines
 
 
 def _find_pack(plan: Plan, name: str) -> PackProduct | None:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from attrs import frozen
+
 from tierwise.engine.errors import CalendarError, Diagnostic, did_you_mean
 from tierwise.engine.model import ALWAYS_OPEN_NAME, CalendarRule, HolidaySource, WeeklyWindow
 from tierwise.engine.quantities import Clock, TargetTime, format_seconds

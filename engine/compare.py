@@ -42,6 +42,7 @@ from tierwise.engine.quantities import Money, format_seconds
 from tierwise.engine.results import TargetResult, TicketResult, duration_dict
 from tierwise.engine.scenario import ScenarioHeader, Ticket
 from tierwise.engine.simulator import Simulator
+from tierwise.engine.subscriptions import PlanTimeline
 from tierwise.engine.summary import GroupStats, Summary
 from tierwise.engine.termdiff import TermChange, diff_catalogs, diff_plans
 
@@ -475,7 +476,8 @@ def _rows(old: _Side, new: _Side, old_money: MoneyResult, new_money: MoneyResult
     row_of: dict[tuple[str, str], str] = {(inv.customer, inv.period): inv.plan
                                           for inv in old_money.invoices}
     for name, sub in header.subscriptions.items():
-        row_of[(name, "*")] = sub.plan_at(header.as_of)
+        # the plan whose terms apply at as_of (a change may still wait for the next period)
+        row_of[(name, "*")] = PlanTimeline.of(sub, old.catalog).plan_at(header.as_of)
     back = {v: k for k, v in plan_map.items()}
     money_old, hours_old = _money_by_row(old_money, row_of, {})
     money_new, hours_new = _money_by_row(new_money, row_of, back)

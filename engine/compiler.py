@@ -69,13 +69,11 @@ from tierwise.engine.model import (
     WeeklyWindow,
 )
 from tierwise.engine.precedence import can_overlap, implies, more_specific
-from tierwise.engine.quantities import Clock, Money, Percent, TargetTime
+from tierwise.engine.quantities import NO_CURRENCY, Clock, Money, Percent, TargetTime
 from tierwise.grammar import ast
 
 R = TypeVar("R")
 
-#: The currency of a plan that states no amount of money at all (ISO 4217 "no currency").
-NO_CURRENCY = "XXX"
 #: Billing increment of a rate that does not say ``billed per started ...``.
 DEFAULT_INCREMENT_SECONDS = 60
 #: In a list of work kinds, ``all`` alone means every kind (``rate all``, ``for all``).

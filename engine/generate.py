@@ -42,6 +42,7 @@ from tierwise.engine.scenario_io import (
     TIMESTAMP_EXPECTED,
     SourceLocator,
     ValueProblem,
+    json_kind,
     parse_duration,
     parse_money,
     parse_timestamp,
@@ -402,7 +403,7 @@ class _Reader:
         if not isinstance(value, dict):
             self.report(
                 path,
-                f"must be a table, not {_kind(value)}",
+                f"must be a table, not {json_kind(value)}",
                 hint=f"write it as [{_dotted(path)}] with keys under it",
             )
             return {}
@@ -438,7 +439,7 @@ class _Reader:
         if not isinstance(table, dict):
             self.report(
                 path,
-                f"must be a table of name = share, not {_kind(table)}",
+                f"must be a table of name = share, not {json_kind(table)}",
                 expected="e.g. { email = 0.7, phone = 0.3 }",
             )
             return default
@@ -471,7 +472,7 @@ class _Reader:
             return ()
         if not isinstance(table, dict):
             self.report(
-                path, f"must be a table of name = number, not {_kind(table)}", expected=example
+                path, f"must be a table of name = number, not {json_kind(table)}", expected=example
             )
             return ()
         out = []
@@ -508,20 +509,6 @@ def _dotted(path: Path_) -> str:
     return out
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__
-
-
 # -- converters: each raises _Bad with what was expected
 
 
@@ -531,7 +518,7 @@ def _number(
     def convert(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             hint = f"write {value} without quotes" if _looks_numeric(value) else None
-            raise _Bad(f"must be a number, not {_kind(value)}", hint=hint)
+            raise _Bad(f"must be a number, not {json_kind(value)}", hint=hint)
         if math.isnan(value) or math.isinf(value):
             raise _Bad("must be a finite number")
         if minimum is not None and (value <= minimum if above else value < minimum):
@@ -560,7 +547,7 @@ def _integer(minimum: int | None = None) -> Callable[[Any], int]:
             if isinstance(value, float) and value.is_integer():
                 raise _Bad("must be a whole number", hint=f"write {int(value)}")
             hint = f"write {value} without quotes" if _looks_numeric(value) else None
-            raise _Bad(f"must be a whole number, not {_kind(value)}", hint=hint)
+            raise _Bad(f"must be a whole number, not {json_kind(value)}", hint=hint)
         if minimum is not None and value < minimum:
             raise _Bad(f"must be at least {minimum}, not {value}")
         return value
@@ -574,7 +561,7 @@ def _looks_numeric(value: Any) -> bool:
 
 def _text(value: Any) -> str:
     if not isinstance(value, str):
-        raise _Bad(f"must be text, not {_kind(value)}", hint=f'quote it: "{value}"')
+        raise _Bad(f"must be text, not {json_kind(value)}", hint=f'quote it: "{value}"')
     return value
 
 
@@ -588,7 +575,7 @@ def _names(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        raise _Bad(f"must be a list of names, not {_kind(value)}", expected='e.g. ["STANDARD"]')
+        raise _Bad(f"must be a list of names, not {json_kind(value)}", expected='e.g. ["STANDARD"]')
     return tuple(_name(v) for v in value)
 
 
@@ -818,7 +805,7 @@ def parse_params(text: str, file: str = "<params>", *, base: Path | None = None)
         else:
             r.report(
                 ("by_plan", plan),
-                f"must be a table, not {_kind(table)}",
+                f"must be a table, not {json_kind(table)}",
                 hint=f"write [by_plan.{plan}] with the keys to override under it",
             )
     defaults = GenerateParams(dt.date(2026, 1, 1), dt.date(2026, 1, 2))
@@ -988,7 +975,7 @@ def _read_arrivals(r: _Reader) -> ArrivalParams:
     raw = _lookup(r.doc, (*base, "hours"))
     if raw is not _MISSING:
         if not isinstance(raw, list) or len(raw) != 24:
-            got = f"{len(raw)} values" if isinstance(raw, list) else _kind(raw)
+            got = f"{len(raw)} values" if isinstance(raw, list) else json_kind(raw)
             r.report((*base, "hours"), f"must list 24 weights, one per hour from 00:00, not {got}")
         else:
             values = [r.get((*base, "hours", i), _number(minimum=0.0)) for i in range(24)]

@@ -4,15 +4,21 @@ Everything here is immutable and JSON-ready through ``to_dict()`` (Decimal amoun
 strings, so no precision is lost and no float ever touches money). An invoice's net, VAT
 and gross are derived from its lines, so "net = sum of the rounded lines" holds by
 construction rather than by discipline.
+
+An invoice may hold a :class:`LineGroup` among its entries: lines kept in a compact form
+and built each time they are read. The money stage keeps the work sessions of a period
+that way (a few numbers per session instead of a few objects with their texts), so a
+replay of millions of tickets does not hold millions of explained lines nobody reads.
+``Invoice.lines`` always gives plain :class:`InvoiceLine` objects, in order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from attrs import field, frozen
 
@@ -87,9 +93,26 @@ class InvoiceLine:
         return out
 
 
+class LineGroup(Protocol):
+    """Invoice lines kept compactly and built when read (see the module's docstring)."""
+
+    @property
+    def total(self) -> Money:
+        """The sum of the lines' amounts, known without building them."""
+        ...
+
+    def lines(self) -> Iterator[InvoiceLine]:
+        """The lines, built anew on each call."""
+        ...
+
+
 @frozen
 class Invoice:
-    """One customer's invoice for one billing period (net, VAT and gross derive from lines)."""
+    """One customer's invoice for one billing period (net, VAT and gross derive from lines).
+
+    ``entries`` are the lines in order, some of them grouped (:class:`LineGroup`);
+    ``lines`` expands the groups, on each read.
+    """
 
     customer: str
     plan: str  # the plan in force at the period's start
@@ -97,17 +120,26 @@ class Invoice:
     start: dt.datetime  # local midnight in the plan's zone
     end: dt.datetime  # exclusive
     currency: str
-    lines: tuple[InvoiceLine, ...]
+    entries: tuple[InvoiceLine | LineGroup, ...]
     vat_rate: Percent
     vat_rule: SourceSpan | None = None
     carried_forward: Money | None = None  # credit left over for later invoices
 
     @property
+    def lines(self) -> tuple[InvoiceLine, ...]:
+        """Every line, in order (built on each read: keep the tuple when reading it often)."""
+        out: list[InvoiceLine] = []
+        for entry in self.entries:
+            if isinstance(entry, InvoiceLine):
+                out.append(entry)
+            else:
+                out.extend(entry.lines())
+        return tuple(out)
+
+    @property
     def net(self) -> Money:
-        total = Money.zero(self.currency)
-        for line in self.lines:
-            total = total + line.amount
-        return total
+        return sum_money((entry.amount if isinstance(entry, InvoiceLine) else entry.total
+                          for entry in self.entries), self.currency)
 
     @property
     def vat(self) -> Money:
@@ -128,6 +160,8 @@ class Invoice:
         return total
 
     def to_dict(self) -> dict[str, Any]:
+        net = self.net
+        vat = self.vat_rate.of(net).rounded()
         return {
             "customer": self.customer,
             "plan": self.plan,
@@ -136,11 +170,11 @@ class Invoice:
             "end": self.end.isoformat(),
             "currency": self.currency,
             "lines": [line.to_dict() for line in self.lines],
-            "net": str(self.net.amount),
+            "net": str(net.amount),
             "vat_rate": str(self.vat_rate.value),
             "vat_rule": _span_text(self.vat_rule),
-            "vat": str(self.vat.amount),
-            "gross": str(self.gross.amount),
+            "vat": str(vat.amount),
+            "gross": str((net + vat).amount),
             "carried_forward": (
                 None if self.carried_forward is None else str(self.carried_forward.amount)
             ),

@@ -66,7 +66,7 @@ from tierwise.engine.model import (
     TargetRule,
 )
 from tierwise.engine.precedence import can_overlap, implies
-from tierwise.engine.quantities import Clock, Money, Percent, TargetTime
+from tierwise.engine.quantities import NO_CURRENCY, Clock, Money, Percent, TargetTime
 
 __all__ = [
     "KEYS",
@@ -80,8 +80,6 @@ __all__ = [
 
 WarningSink = Callable[[Diagnostic], None]
 
-#: The currency of a plan that states no amount of money (the compiler's NO_CURRENCY).
-NO_CURRENCY = "XXX"
 
 _METRICS = {
     "response": Metric.FIRST_RESPONSE,

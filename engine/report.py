@@ -85,9 +85,14 @@ def _tomlable(value: Any) -> Any:
     return value
 
 
+def toml_text(doc: dict[str, Any]) -> str:
+    """Any JSON-ready document as TOML (None values dropped: TOML has no null)."""
+    return tomli_w.dumps(_tomlable(doc))
+
+
 def to_toml(result: SimulationResult, *, relative_to: str | Path | None = None) -> str:
     """The result as TOML: one ``[[tickets]]``, ``[[invoices]]``... table per row."""
-    return tomli_w.dumps(_tomlable(to_dict(result, relative_to=relative_to)))
+    return toml_text(to_dict(result, relative_to=relative_to))
 
 
 @cache

@@ -781,7 +781,8 @@ _EXAMPLES = {
 }
 
 
-def _kind_of(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """How a value read from TOML/JSON is named in messages ("a number", "a table"...)."""
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, (int, float)):
@@ -878,7 +879,7 @@ def _schema_problems(err: ValidationError) -> list[Problem]:
             hint = f'write a unit: {field} = "{inst}min" or "{inst}h"'
         elif "string" in wanted and isinstance(inst, (int, float)) and not isinstance(inst, bool):
             hint = f'quote it: {field} = "{inst}"'
-        return [(path, f"'{field}' must be {words}, not {_kind_of(inst)}", expected, hint, False)]
+        return [(path, f"'{field}' must be {words}, not {json_kind(inst)}", expected, hint, False)]
     if kind == "enum":
         choices = [str(c) for c in rule]
         hint = did_you_mean(str(inst), choices)
@@ -1349,7 +1350,7 @@ def _load_document(path: Path, on_warning: WarningSink | None) -> Scenario:
     loc = SourceLocator(file, text, syntax)
     report = _Report(on_warning)
     if not isinstance(doc, dict):
-        raise _fail(file, f"a scenario must be a JSON object, not {_kind_of(doc)}", 1, 1)
+        raise _fail(file, f"a scenario must be a JSON object, not {json_kind(doc)}", 1, 1)
 
     def label_for(p: Path_) -> str:
         if len(p) >= 2 and p[0] == "tickets" and isinstance(p[1], int):
@@ -1574,7 +1575,7 @@ def _jsonl_ticket(
     doc = _parse_json(text, file, lineno)
     loc = SourceLocator(file, text, "json", lineno, precise=False)
     if not isinstance(doc, dict):
-        raise _fail(file, f"expected a JSON object, not {_kind_of(doc)}", lineno, 1)
+        raise _fail(file, f"expected a JSON object, not {json_kind(doc)}", lineno, 1)
     label = _ticket_label(doc, None)
     if doc.get("type") != "ticket":
         what = doc.get("type")
