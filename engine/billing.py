@@ -77,6 +77,7 @@ from tierwise.engine.model import (
     ALWAYS_OPEN_NAME,
     CalendarRule,
     Catalog,
+    IncludedHours,
     Overhead,
     PackProduct,
     Plan,
@@ -231,7 +232,7 @@ def billable_parts(start: dt.datetime, seconds: int, overhead: int, rate: RateRu
     return tuple(out)
 
 
-def _billables(start: float, zone: dt.tzinfo, seconds: int, overhead: int, rate: RateRule,
+def _billables(start: float, zone: dt.tzinfo | None, seconds: int, overhead: int, rate: RateRule,
                calendar: CalendarLike | None) -> list[tuple[int, bool]]:
     """(billable seconds, in hours) of each part, as :func:`billable_parts` counts them,
     for settling a session (epoch ``start``). Without a calendar the session is one part
@@ -314,8 +315,10 @@ def _draw(balances: Sequence[Balance], kind: str, at: float,
           seconds: int) -> tuple[list[tuple[Balance, int]], int]:
     """:func:`draw` at an epoch instant (how the ledger settles sessions)."""
     draws: list[tuple[Balance, int]] = []
-    usable = sorted((b for b in balances if b.left > 0 and b.acquired_ts <= at < b.expires_ts
-                     and b.covers(kind)), key=_drawing_order)
+    usable = [b for b in balances
+              if b.left > 0 and b.acquired_ts <= at < b.expires_ts and b.covers(kind)]
+    if len(usable) > 1:
+        usable.sort(key=_drawing_order)
     rest = seconds
     for bal in usable:
         if rest <= 0:
@@ -479,6 +482,19 @@ def subscription_currency(plans: Sequence[Plan]) -> str:
     return NO_CURRENCY
 
 
+@functools.lru_cache(maxsize=1024)
+def _period_table(cycle: BillingCycle, start: dt.datetime, last: dt.datetime
+                  ) -> tuple[tuple[PeriodSpan, ...], tuple[dt.datetime, ...], tuple[float, ...]]:
+    """A subscription's billing periods, their starts, and their bounds as epoch seconds
+    (for placing instants: aware datetimes of two zones compare through ``utcoffset()``).
+    Shared by subscriptions that start and end together, as many customers do."""
+    periods = tuple(cycle.periods(start, last))
+    bounds = [p.start.timestamp() for p in periods]
+    if periods:
+        bounds.append(periods[-1].end.timestamp())
+    return periods, tuple(p.start for p in periods), tuple(bounds)
+
+
 class _Customer:
     """One subscription's billing state: its plan timeline and periods, and collected input."""
 
@@ -492,13 +508,9 @@ class _Customer:
         self.period = self.cycle.period
         self.zone = self.cycle.zone
         last = as_of if sub.end is None else min(sub.end, as_of)
-        self.periods: list[PeriodSpan] = self.cycle.periods(sub.start, last)
-        self.starts = [p.start for p in self.periods]
-        # Period bounds as POSIX timestamps, for placing instants: aware datetimes of two
-        # zones compare through utcoffset() on each comparison, which adds up per session.
-        self._bounds = [p.start.timestamp() for p in self.periods]
-        if self.periods:
-            self._bounds.append(self.periods[-1].end.timestamp())
+        self.periods, self.starts, self.bounds = _period_table(self.cycle, sub.start, last)
+        # the plan whose fee each period pays (and whose terms hold at its start)
+        self.period_plans = [plans[timeline.plan_at(p.start)] for p in self.periods]
         self.ended = sub.end is not None and sub.end <= as_of
         self.zero = Money.zero(self.currency).rounded()
         # the last pack purchase: sessions before it may be warned about (_warn_pack_later)
@@ -519,7 +531,7 @@ class _Customer:
 
     def period_at(self, epoch: float) -> int | None:
         """:meth:`period_index` of an instant given in epoch seconds."""
-        i = bisect_right(self._bounds, epoch) - 1
+        i = bisect_right(self.bounds, epoch) - 1
         return i if 0 <= i < len(self.periods) else None
 
     def first_invoice_from(self, instant: dt.datetime) -> int | None:
@@ -553,13 +565,20 @@ class Ledger:
         self._terms_cache: dict[tuple[str, str, bool, tuple[str | None, ...]], int] = {}
         # the attributes that a plan's rates and surcharges test: the rest cannot matter
         self._tested: dict[str, tuple[str, ...]] = {
-            plan.name: tuple(sorted({t.attribute for r in (*plan.rates, *plan.surcharges)
-                                     for t in r.condition.tests}))
+            plan.name: tuple(sorted(
+                {t.attribute for r in plan.rates for t in r.condition.tests}
+                | {t.attribute for r in plan.surcharges for t in r.condition.tests}))
             for plan in catalog.plans.values()
         }
         self._zones: list[dt.tzinfo | None] = []  # the tzinfos of session starts, by number
         self._zone_numbers: dict[dt.tzinfo | None, int] = {}
         self._book = AggregateBook()
+        # (currency, terms, seconds charged per part, parts in hours) -> rounded amount
+        self._charged: dict[tuple[str, int, tuple[int, ...], tuple[bool, ...]], Decimal] = {}
+        # immutable lines that many customers share (the same fee for the same period)
+        self._fee_lines: dict[tuple[object, ...], InvoiceLine] = {}
+        # (included hours rule, its period, zone) -> (balance label, expiry)
+        self._included: dict[tuple[int, PeriodSpan, ZoneInfo], tuple[str, dt.datetime]] = {}
         errors: list[Diagnostic] = []
         for plan in catalog.plans.values():
             try:
@@ -612,7 +631,7 @@ class Ledger:
                 error(f"customer {name}: plan {plan.name} is priced in {plan.currency} but "
                       f"the subscription started on {priced[0].name} in {currency}",
                       hint="one subscription is invoiced in one currency")
-        for plan in dict.fromkeys(chosen):
+        for plan in {p.name: p for p in chosen}.values():
             for what, price, rule_span in _prices(plan):
                 if price.currency != plan.currency and plan.currency != NO_CURRENCY:
                     errors.append(Diagnostic(
@@ -944,31 +963,55 @@ class _Settlement:
         """One fee per period, of the plan in force at its start; a period holding a
         prorated change is split by days instead (docs/money.md "Fees")."""
         cust = self.cust
+        shared = self.ledger._fee_lines
         for i, period in enumerate(cust.periods):
-            plan = self.plans[cust.plan_at(period.start)]
+            plan = cust.period_plans[i]
+            if not cust.timeline.switches:
+                # The common case, one plan all along: the line is the same for every
+                # customer with the same fee terms, so it is built once and shared.
+                amount, how, flags = self._fee_of(plan)
+                key = (plan.name, period.key, amount, how, flags)
+                line = shared.get(key)
+                if line is None:
+                    line = shared[key] = self._fee_line(plan, period, amount, how, flags)
+                self.lines[i].append(line)
+                self.fees[i] = self.fees[i] + line.amount
+                continue
             segments, cuts = self._prorated_segments(period, plan.name)
             days_total = (period.end.date() - period.start.date()).days
             for seg_plan_name, days in segments:
                 seg_plan = self.plans[seg_plan_name]
                 amount, how, flags = self._fee_of(seg_plan)
+                if not cuts:
+                    line = self._fee_line(seg_plan, period, amount, how, flags)
+                    self.lines[i].append(line)
+                    self.fees[i] = self.fees[i] + line.amount
+                    continue
                 text = f"fee {seg_plan.title or seg_plan.name} {period.key}"
                 rule = _clause_span(seg_plan, "fee",
                                     seg_plan.fee.span if seg_plan.fee is not None else None)
-                if cuts:
-                    # The price is the fee's, the split is the prorating change clause's:
-                    # the line cites the clause, its explanation the fee.
-                    last = cuts[-1]
-                    amount = amount.times(Decimal(days) / Decimal(days_total))
-                    how += (f"{_at_ref(rule)}, prorated {days}/{days_total} days: "
-                            + "; ".join(f"{c.left} → {c.plan} on "
-                                        f"{c.effective.astimezone(cust.zone).date()}"
-                                        for c in cuts)
-                            + " (plan changes prorated)")
-                    text += f" ({days} of {count_text(days_total, 'day')})"
-                    rule = _clause_span(self.plans[last.left], "plan change", None)
+                # The price is the fee's, the split is the prorating change clause's:
+                # the line cites the clause, its explanation the fee.
+                last = cuts[-1]
+                amount = amount.times(Decimal(days) / Decimal(days_total))
+                how += (f"{_at_ref(rule)}, prorated {days}/{days_total} days: "
+                        + "; ".join(f"{c.left} → {c.plan} on "
+                                    f"{c.effective.astimezone(cust.zone).date()}"
+                                    for c in cuts)
+                        + " (plan changes prorated)")
+                text += f" ({days} of {count_text(days_total, 'day')})"
+                rule = _clause_span(self.plans[last.left], "plan change", None)
                 line = InvoiceLine(LineKind.FEE, text, amount.rounded(), how, rule, flags=flags)
                 self.lines[i].append(line)
                 self.fees[i] = self.fees[i] + line.amount
+
+    @staticmethod
+    def _fee_line(plan: Plan, period: PeriodSpan, amount: Money, how: str,
+                  flags: tuple[str, ...]) -> InvoiceLine:
+        """The fee line of a period paid by one plan alone."""
+        rule = _clause_span(plan, "fee", plan.fee.span if plan.fee is not None else None)
+        return InvoiceLine(LineKind.FEE, f"fee {plan.title or plan.name} {period.key}",
+                           amount.rounded(), how, rule, flags=flags)
 
     def _prorated_segments(self, period: PeriodSpan, start_plan: str
                            ) -> tuple[list[tuple[str, int]], list[PlanSwitch]]:
@@ -1161,24 +1204,22 @@ class _Settlement:
     def _included_hours(self) -> None:
         cust = self.cust
         granted: set[tuple[int, str]] = set()
-        for period in cust.periods:
-            plan = self.plans[cust.plan_at(period.start)]
-            for rule in plan.included_hours:
+        known = self.ledger._included
+        for i, period in enumerate(cust.periods):
+            for rule in cust.period_plans[i].included_hours:
                 span = (period if rule.period is cust.period
                         else period_span(period.start, rule.period, cust.zone))
                 key = (id(rule), span.key)
                 if key in granted:
                     continue
                 granted.add(key)
-                expiry = span
-                for _ in range(rule.rollover_periods):
-                    expiry = next_span(expiry, rule.period, cust.zone)
-                kinds = ", ".join(sorted(rule.kinds)) or "all work"
-                label = f"included {format_seconds(rule.seconds)} {span.key} ({kinds})"
-                if rule.rollover_periods:
-                    label += f", rolls over {rule.rollover_periods}"
+                label_expiry = known.get((id(rule), span, cust.zone))
+                if label_expiry is None:  # the same for every customer in the zone
+                    label_expiry = known[(id(rule), span, cust.zone)] = _included_label(
+                        rule, span, cust.zone)
+                label, expires = label_expiry
                 self.balances.append(Balance(
-                    label, rule.kinds, max(span.start, cust.sub.start), expiry.end,
+                    label, rule.kinds, max(span.start, cust.sub.start), expires,
                     rule.seconds, self.ledger._next_seq(), _span(rule.span)))
 
     def _packs(self) -> None:
@@ -1240,7 +1281,7 @@ class _Settlement:
                 self.balances = [b for b in self.balances
                                  if b.left > 0 and b.expires_ts > start]
                 if period is not None:
-                    until = cust._bounds[period + 1]
+                    until = cust.bounds[period + 1]
                     self.drawable = [b for b in self.balances if b.acquired_ts < until]
             if period is None:
                 ends = "" if cust.sub.end is None else str(cust.sub.end.date())
@@ -1287,8 +1328,17 @@ class _Settlement:
         if not any(rests):
             return cust.zero.amount
         self._warn_pack_later(index, start, terms.kind)
-        amount, _ = _charge(rate.price_per_hour, [inside for _b, inside in parts], rests, terms)
-        return Money(amount, cust.currency).rounded().amount
+        # the same few charges recur (whole increments of a few rates): priced once each
+        in_hours = tuple(inside for _b, inside in parts)
+        key = (cust.currency, log.terms[index], tuple(rests), in_hours)
+        amount = ledger._charged.get(key)
+        if amount is None:
+            unrounded, _ = _charge(rate.price_per_hour, in_hours, rests, terms)
+            amount = Money(unrounded, cust.currency).rounded().amount
+            if len(ledger._charged) >= _TERMS_CACHE_LIMIT:
+                ledger._charged.clear()
+            ledger._charged[key] = amount
+        return amount
 
     def _warn_pack_later(self, index: int, start: float, kind: str) -> None:
         """Tell when a pack that covers the kind was bought only after the session."""
@@ -1338,7 +1388,7 @@ class _Settlement:
         carry = zero
         invoices: list[Invoice] = []
         for i, period in enumerate(cust.periods):
-            plan = self.plans[cust.plan_at(period.start)]
+            plan = cust.period_plans[i]
             lines = self.lines[i]
             room = sum_money((line.amount if isinstance(line, InvoiceLine) else line.total
                               for line in lines), cust.currency)
@@ -1456,6 +1506,19 @@ def _session_lines(ledger: Ledger, cust: _Customer, position: int) -> list[Invoi
     lines.append(InvoiceLine(LineKind.WORK, title, Money(amount, cust.currency).rounded(),
                              how, _span(rate.span), ticket, start, flags=flags))
     return lines
+
+
+def _included_label(rule: IncludedHours, span: PeriodSpan, zone: ZoneInfo
+                    ) -> tuple[str, dt.datetime]:
+    """The label of a balance of included hours, and when it expires (after rollovers)."""
+    expiry = span
+    for _ in range(rule.rollover_periods):
+        expiry = next_span(expiry, rule.period, zone)
+    kinds = ", ".join(sorted(rule.kinds)) or "all work"
+    label = f"included {format_seconds(rule.seconds)} {span.key} ({kinds})"
+    if rule.rollover_periods:
+        label += f", rolls over {rule.rollover_periods}"
+    return label, expiry.end
 
 
 def _find_pack(plan: Plan, name: str) -> PackProduct | None:

@@ -680,6 +680,48 @@ class BusinessCalendar:
             cb = tl.total
         return _timedelta(0, cb - ca)  # positional: faster than seconds=, same rounding
 
+    def business_target(
+        self, origin: dt.datetime, seconds: int, end: dt.datetime
+    ) -> tuple[dt.datetime, dt.datetime, dt.timedelta]:
+        """A business-time target without pauses, in one call: its clock start
+        (``next_opening(origin)``), its deadline (``add_business(origin, seconds)``) and the
+        open time from the start to ``end`` (zero unless ``end`` is after the start).
+
+        This is the simulator's commonest question, asked for most tickets; answering it
+        at once converts each instant and searches the intervals once instead of three
+        times. The arithmetic is that of the three methods, which answer any case off the
+        fast path (a zero allowance, an instant outside the compiled years, 24/7).
+        """
+        t = self._rel(origin)
+        e = self._rel(end)
+        tl = self._fast
+        if seconds > 0 and tl is not None and tl.lo <= t and e <= tl.hi:
+            ends, starts, cum_start, n = tl.ends, tl.starts, tl.cum_start, tl.n
+            i = bisect_right(ends, t)
+            if i < n:
+                s = starts[i]
+                target = cum_start[i] + (t - s if t > s else 0.0) + seconds
+                j = bisect_left(tl.cum_end, target, i)
+                if j < n:
+                    zone = self.zone
+                    deadline = _fts(starts[j] + (target - cum_start[j]) + _BASE_TS, zone)
+                    if s > t:  # closed at the origin: the clock starts at the next opening
+                        start, a = _fts(s + _BASE_TS, zone), s
+                    else:
+                        start, a = origin.astimezone(zone), t
+                    if e <= a:
+                        return start, deadline, _ZERO
+                    ca = cum_start[i] + (a - s if a > s else 0.0)
+                    k = bisect_right(ends, e, i)
+                    cb = tl.total
+                    if k < n:
+                        s = starts[k]
+                        cb = cum_start[k] + (e - s if e > s else 0.0)
+                    return start, deadline, _timedelta(0, cb - ca)
+        start = self.next_opening(origin)
+        deadline = self.add_business(origin, dt.timedelta(seconds=seconds))
+        return start, deadline, self.elapsed_business(start, end) if end > start else _ZERO
+
     def explain_add(self, start: dt.datetime, duration: dt.timedelta) -> str:
         """The open pieces add_business used, e.g. ``Fri 15:00-16:00 1h; Mon 08:00-15:00 7h``."""
         end = self.add_business(start, duration)

@@ -353,10 +353,12 @@ def count_text(count: int, noun: str) -> str:
 
 def sum_money(amounts: Iterable[Money], currency: str) -> Money:
     """The sum of amounts in one currency (zero for none)."""
-    total = Money.zero(currency)
-    for amount in amounts:
-        total = total + amount
-    return total
+    total = Decimal(0)
+    for money in amounts:
+        if money.currency != currency:
+            raise ValueError(f"cannot combine {currency} and {money.currency}")
+        total += money.amount
+    return Money(total, currency)
 
 
 # --------------------------------------------------------------------------- JSON Schemas

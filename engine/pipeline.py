@@ -7,8 +7,10 @@ and ``sweep`` all compute exactly the same thing. The tickets are streamed: with
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,35 @@ class SimulationResult:
     diagnostics: tuple[Diagnostic, ...] = field(factory=tuple)
 
 
+#: The youngest generation's threshold during a replay (CPython's default is 700).
+REPLAY_GC_THRESHOLD = 50_000
+
+
+@contextlib.contextmanager
+def replay_gc() -> Iterator[None]:
+    """Fewer garbage collections while tickets stream through the stages.
+
+    A replay allocates millions of short-lived objects (events, datetimes, results) that
+    reference counting frees at once; they hold no cycles. With the default threshold the
+    collector runs every 700 allocations and walks the young objects each time, about 10%
+    of a replay. So: objects alive before the replay (catalog, calendars, header) are moved
+    out of the collector's view (``gc.freeze``), and the youngest generation is collected
+    every 50,000 allocations instead. Cycles are still collected, only less often; the
+    previous settings are restored afterwards, also on an error.
+    """
+    before = gc.get_threshold()
+    freeze = gc.get_freeze_count() == 0  # a caller's own gc.freeze() is left alone
+    if freeze:
+        gc.freeze()
+    gc.set_threshold(REPLAY_GC_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        if freeze:
+            gc.unfreeze()
+
+
 _OPEN = frozenset({Status.PENDING, Status.OBJECTIVE_PENDING, Status.BREACHED,
                    Status.OBJECTIVE_MISSED, Status.NOT_GUARANTEED})
 
@@ -106,21 +137,25 @@ def simulate(
     kept: list[TicketResult] = []
     queue: list[QueueEntry] = []
     count = 0
-    for ticket in tickets:
-        result = simulator.simulate_ticket(ticket)
-        summary.add(result)
-        ledger.add(ticket, result)
-        entry = _queue_entry(result, catalog)
-        if entry is not None:
-            queue.append(entry)
-        if keep_tickets:
-            kept.append(result)
-        count += 1
-        if on_progress is not None and count % PROGRESS_EVERY == 0:
+    simulate_ticket, add_result, add_money = simulator.simulate_ticket, summary.add, ledger.add
+    queued = any(p.queue_earliest_deadline_first for p in catalog.plans.values())
+    with replay_gc():
+        for ticket in tickets:
+            result = simulate_ticket(ticket)
+            add_result(result)
+            add_money(ticket, result)
+            if queued:
+                entry = _queue_entry(result, catalog)
+                if entry is not None:
+                    queue.append(entry)
+            if keep_tickets:
+                kept.append(result)
+            count += 1
+            if on_progress is not None and count % PROGRESS_EVERY == 0:
+                on_progress(count)
+        if on_progress is not None:
             on_progress(count)
-    if on_progress is not None:
-        on_progress(count)
-    money = ledger.finish()
+        money = ledger.finish()
     queue.sort(key=lambda e: (e.deadline, e.ticket_id))
     return SimulationResult(
         scenario=header.name or header.source,

@@ -443,6 +443,31 @@ class _CustomerWork:
         self.buckets: dict[tuple[int, int, int], _Bucket] = {}  # (limit key, year, month)
 
 
+class _Verdict:
+    """Whether a condition holds, cached by the values of the attributes it tests (a
+    condition tests one or two attributes; the same few values come back ticket after
+    ticket)."""
+
+    __slots__ = ("cache", "condition", "keys")
+
+    def __init__(self, condition: Condition) -> None:
+        self.condition = condition
+        self.keys = tuple(sorted({t.attribute for t in condition.tests}))
+        self.cache: dict[tuple[str | None, ...], bool] = {}
+
+    def __call__(self, attributes: Mapping[str, str]) -> bool:
+        if not self.keys:
+            return True  # the empty condition always holds
+        key = tuple(map(attributes.get, self.keys))
+        found = self.cache.get(key)
+        if found is None:
+            found = self.condition.matches(attributes)
+            if len(self.cache) >= _RULE_CACHE_LIMIT:
+                self.cache.clear()
+            self.cache[key] = found
+        return found
+
+
 class _LimitTracker:
     """Worked time per customer, calendar month and kind of limit (SPEC 2, "limits").
 
@@ -454,6 +479,7 @@ class _LimitTracker:
 
     def __init__(self, keys: Sequence[tuple[frozenset[str], Condition]]) -> None:
         self.keys = tuple(keys)
+        self.verdicts = tuple(_Verdict(condition) for _kinds, condition in self.keys)
         self.customers: dict[str, _CustomerWork] = {}
 
     def reached(self, ticket: Ticket, created: dt.datetime, zone: dt.tzinfo,
@@ -483,8 +509,9 @@ class _LimitTracker:
             work.month = month
             for key in [k for k in work.buckets if (k[1], k[2]) < month]:
                 del work.buckets[key]
+        verdicts = self.verdicts
         for index, limit in limits:
-            if not limit.condition.matches(attributes):
+            if not verdicts[index](attributes):  # the limit's condition (same key)
                 continue
             bucket = work.buckets.get((index, month[0], month[1]))
             if bucket is None:
@@ -501,8 +528,8 @@ class _LimitTracker:
         work = self.customers.get(customer)
         if work is None:
             work = self.customers[customer] = _CustomerWork()
-        for index, (kinds, condition) in enumerate(self.keys):
-            if not condition.matches(attributes):
+        for index, (kinds, _condition) in enumerate(self.keys):
+            if not self.verdicts[index](attributes):
                 continue
             for event in sessions:
                 session = event.work
@@ -841,36 +868,38 @@ class Simulator:
         clock = info.clock
         as_of = self._as_of
         end = stop if stop is not None else as_of
-        start = origin
-        if info.starts_at_opening:
-            if origin is ctx.received:  # several targets start at receipt: ask once per calendar
-                start = ctx.openings.get(id(cal)) or ctx.openings.setdefault(
-                    id(cal), cal.next_opening(origin))
-            else:
-                start = cal.next_opening(origin)
-
         pauses: list[Pause] = []
-        if info.pauses and tl.waits:
-            _clip(pauses, tl.waits, start, end, _WAITING_WHY)
-        if info.resolution and tl.excluded:
-            _clip(pauses, tl.excluded, start, end, _RESOLVED_WHY)
-            if len(pauses) > 1:
-                pauses.sort(key=_pause_start)
-
         paused = ZERO
-        if pauses:
-            spans = [(p0, p1) for p0, p1, _ in pauses]
-            lengths = [cal.measured(p0, p1, clock) for p0, p1 in spans]
-            for length in lengths:
-                paused += length
-            deadline = paused_deadline(cal, origin, start, allowance, spans, lengths)
+        if clock is _BUSINESS_TIME and not (info.pauses and tl.waits) \
+                and not (info.resolution and tl.excluded):
+            # nothing can pause the clock: start, deadline and measured in one calendar call
+            start, deadline, measured = cal.business_target(origin, allowance.seconds, end)
         else:
-            deadline = cal.deadline(origin, allowance)
+            start = origin
+            if info.starts_at_opening:
+                if origin is ctx.received:  # targets starting at receipt: ask once per calendar
+                    start = ctx.openings.get(id(cal)) or ctx.openings.setdefault(
+                        id(cal), cal.next_opening(origin))
+                else:
+                    start = cal.next_opening(origin)
+            if info.pauses and tl.waits:
+                _clip(pauses, tl.waits, start, end, _WAITING_WHY)
+            if info.resolution and tl.excluded:
+                _clip(pauses, tl.excluded, start, end, _RESOLVED_WHY)
+                if len(pauses) > 1:
+                    pauses.sort(key=_pause_start)
+            if pauses:
+                spans = [(p0, p1) for p0, p1, _ in pauses]
+                lengths = [cal.measured(p0, p1, clock) for p0, p1 in spans]
+                for length in lengths:
+                    paused += length
+                deadline = paused_deadline(cal, origin, start, allowance, spans, lengths)
+            else:
+                deadline = cal.deadline(origin, allowance)
+            measured = cal.measured(start, end, clock) - paused if end > start else ZERO
         zone = cal.zone
         if deadline.tzinfo is not zone:
             deadline = deadline.astimezone(zone)
-
-        measured = cal.measured(start, end, clock) - paused if end > start else ZERO
         if measured < ZERO:  # float noise of the calendar's open-time sums
             measured = ZERO
 

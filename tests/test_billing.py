@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import tracemalloc
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -450,3 +453,60 @@ def test_counts_are_pluralised() -> None:
     from tierwise.engine.invoices import count_text
 
     assert [count_text(n, "ticket") for n in (0, 1, 2)] == ["0 tickets", "1 ticket", "2 tickets"]
+
+
+# --------------------------------------------------------------------------- compact work lines
+
+
+def test_work_lines_are_built_when_read_and_the_same_every_time() -> None:
+    # Sessions are kept as columns and their lines built on each read (invoices.LineGroup):
+    # equal every time, in the order of start, and the net is the sum of the lines.
+    p = basic(included_hours=(IncludedHours(HOUR, frozenset(), span=span(30)),))
+    tickets = [make_ticket("T1", "2026-03-03 09:00", work("2026-03-03 10:00", 50, "remote")),
+               make_ticket("T2", "2026-03-02 09:00", work("2026-03-05 10:00", 40, "remote")),
+               make_ticket("T3", "2026-03-04 09:00", work("2026-03-04 10:00", 20, "remote"))]
+    inv = one_run("2026-03-31 00:00", tickets, [p]).invoice("acme", "2026-03")
+    assert inv.lines == inv.lines
+    assert [line.ticket for line in inv.lines_of(LineKind.WORK)] == ["T1", "T3", "T2"]
+    # T1 draws the 1h included (50min → 4 × 15min); T3 (2 × 15min) and T2 (3 × 15min) pay
+    assert [line.draw.remaining_seconds for line in inv.lines if line.draw] == [0]
+    assert amounts(inv, LineKind.WORK) == ["0.00", "30.00", "45.00"]
+    net = sum((line.amount.amount for line in inv.lines), Decimal(0))
+    assert inv.net.amount == net == Decimal("175.00")
+    assert inv.to_dict()["net"] == "175.00"
+
+
+def test_a_session_start_keeps_its_own_offset() -> None:
+    # The start is kept as epoch seconds and the tzinfo of the scenario's instant: the line
+    # shows the instant as it was written (here UTC), the title in the plan's zone.
+    start = dt.datetime(2026, 3, 2, 9, 0, 0, 250_000, tzinfo=dt.UTC)
+    t = make_ticket("T1", "2026-03-02 09:00", work(start, 30, "remote"))
+    (line,) = one_run("2026-03-31 00:00", [t]).invoice("acme", "2026-03").lines_of(
+        LineKind.WORK)
+    assert line.at == start and line.at.utcoffset() == dt.timedelta(0)
+    assert line.to_dict()["at"] == "2026-03-02T09:00:00.250000+00:00"
+    assert line.text == "remote T1 2026-03-02 10:00"
+
+
+def test_ledger_memory_per_work_session_is_small() -> None:
+    # The ledger keeps every session until finish(): a few numbers in arrays per session,
+    # not objects (about 540 bytes each before). The ids here are new strings (~50 bytes).
+    tickets = [make_ticket(f"T{i}", at("2026-03-02 09:00") + dt.timedelta(minutes=i),
+                           work(at("2026-03-02 10:00") + dt.timedelta(minutes=i), 30, "remote"))
+               for i in range(20_000)]
+    pairs = [plain(t, "STD") for t in tickets]
+    ledger = Ledger(catalog(basic(), calendars=[OFFICE]),
+                    header("2026-03-31 00:00", sub("acme", "STD", "2026-03-01 00:00")))
+    ids = [t.id for t in tickets]  # kept by the test anyway: not the ledger's cost
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for ticket, result in pairs:
+            ledger.add(ticket, result)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(ids) == 20_000
+    assert grown / 20_000 < 80
+    works = ledger.finish().invoice("acme", "2026-03").lines_of(LineKind.WORK)
+    assert len(works) == 20_000

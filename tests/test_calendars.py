@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+
 from tierwise.engine.calendars import BusinessCalendar, calendar_for
 from tierwise.engine.errors import CalendarError, SourceSpan
 from tierwise.engine.model import (

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
+
 from tierwise.engine.calendars import BusinessCalendar
 from tierwise.engine.model import CalendarRule, HolidaySource, WeeklyWindow
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from tierwise.engine.calendars import BusinessCalendar, calendar_for
 from tierwise.engine.model import CalendarRule, HolidaySource, SpecialHours, WeeklyWindow
 from tierwise.engine.quantities import Clock
@@ -148,6 +149,22 @@ def test_next_opening(cal: BusinessCalendar, s: dt.datetime) -> None:
     assert nxt >= s and cal.is_open(nxt)
     assert cal.elapsed_business(s, nxt) == dt.timedelta(0)
     assert (nxt == s) == cal.is_open(s)
+
+
+@SETTINGS
+@given(calendars, instants(), st.integers(0, 60 * 3600), instants())
+def test_business_target_is_the_three_calls(
+    cal: BusinessCalendar, origin: dt.datetime, seconds: int, end: dt.datetime
+) -> None:
+    """The simulator's one-call form gives exactly what the three separate calls give,
+    down to the tzinfo of each instant (the results are shown in local time)."""
+    start = cal.next_opening(origin)
+    deadline = cal.add_business(origin, dt.timedelta(seconds=seconds))
+    measured = cal.elapsed_business(start, end) if end > start else dt.timedelta(0)
+    got = cal.business_target(origin, seconds, end)
+    assert got == (start, deadline, measured)
+    assert [x.utcoffset() for x in got[:2]] == [start.utcoffset(), deadline.utcoffset()]
+    assert [x.tzinfo for x in got[:2]] == [start.tzinfo, deadline.tzinfo]
 
 
 @SETTINGS

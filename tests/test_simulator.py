@@ -928,3 +928,31 @@ def test_invariants_of_any_timeline(ticket: Ticket) -> None:
             assert (t.status is Status.MET) == (t.measured.total_seconds() <= t.allowance.seconds)
         assert t.explanation[0].startswith(f"rule {t.rule_ref}")
     _VALIDATOR.validate({"tickets": [result.to_dict()]})
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+def test_replay_gc_restores_the_collector_settings() -> None:
+    # The pipeline collects garbage less often during a replay (docs/performance.md) and
+    # gives the caller's settings back afterwards, also when the replay fails; a caller's
+    # own gc.freeze() is left alone.
+    import gc
+
+    from tierwise.engine.pipeline import REPLAY_GC_THRESHOLD, replay_gc
+
+    before = gc.get_threshold()
+    frozen = gc.get_freeze_count()
+    with pytest.raises(RuntimeError), replay_gc():
+        assert gc.get_threshold()[0] == REPLAY_GC_THRESHOLD
+        raise RuntimeError("stop")
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == frozen
+    gc.freeze()
+    try:
+        caller = gc.get_freeze_count()
+        with replay_gc():
+            pass
+        assert gc.get_freeze_count() == caller
+    finally:
+        gc.unfreeze()
