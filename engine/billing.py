@@ -12,9 +12,9 @@ earned by a breach of a ticket created later in March.
 Settling a session only works out its draws and its amount; the explained invoice lines of
 the work sessions (titles, "how" texts) are built from the same columns when an invoice's
 lines are read (:class:`_WorkLines`, an ``invoices.LineGroup``), by the same functions.
-So a long history costs about 60 bytes per session, and nothing is formatted that nobody
-reads. See docs/money.md for every rule and every choice made where the SPEC is silent,
-and docs/performance.md for the measurements.
+So a long history costs about 33 bytes per session plus its ticket id, and nothing is
+formatted that nobody reads. See docs/money.md for every rule and every choice made where
+the SPEC is silent, and docs/performance.md for the measurements.
 """
 
 from __future__ import annotations
@@ -396,8 +396,9 @@ class _WorkLog:
 
     The ledger must keep every session until :meth:`Ledger.finish` (balances are drawn in
     order of start, and a later ticket may earn free hours for earlier work), so this is
-    what its memory grows with: about 30 bytes of arrays per session plus its ticket id,
-    instead of an object with a datetime, an attribute tuple and a source span (540 bytes).
+    what its memory grows with: about 33 bytes of arrays per session plus its ticket id,
+    instead of an object with a datetime, an attribute tuple and a source span (about 900
+    bytes each).
     Settling adds the order by start and each draw from a balance (part, balance, seconds
     taken, seconds left), from which the invoice lines are built when read.
     """
