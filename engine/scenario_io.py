@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
@@ -98,6 +98,8 @@ class ValueProblem(ValueError):
 _TS_RE = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)([Zz]|[+-]\d{2}:\d{2})$"
 )
+
+T = TypeVar("T")
 _NAIVE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME_RE = re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?$")
@@ -723,32 +725,25 @@ class _Ctx:
         path = self.prefix + rel
         return any(path[: len(b)] == b for b in self.bad if len(b) <= len(path))
 
-    def timestamp(self, value: Any, rel: Path_) -> dt.datetime | None:
+    def _parsed(self, value: Any, rel: Path_, parse: Callable[[Any], T],
+                expected: str) -> T | None:
+        """A value parsed, or None with the located error reported (never raised)."""
         if value is None or self.is_bad(rel):
             return None
         try:
-            return parse_timestamp(value)
+            return parse(value)
         except ValueProblem as exc:
-            self.error(exc.message, rel, expected=TIMESTAMP_EXPECTED, hint=_hint(exc))
+            self.error(exc.message, rel, expected=expected, hint=_hint(exc))
             return None
+
+    def timestamp(self, value: Any, rel: Path_) -> dt.datetime | None:
+        return self._parsed(value, rel, parse_timestamp, TIMESTAMP_EXPECTED)
 
     def duration(self, value: Any, rel: Path_) -> int | None:
-        if value is None or self.is_bad(rel):
-            return None
-        try:
-            return parse_duration(value)
-        except ValueProblem as exc:
-            self.error(exc.message, rel, expected=DURATION_EXPECTED, hint=_hint(exc))
-            return None
+        return self._parsed(value, rel, parse_duration, DURATION_EXPECTED)
 
     def money(self, value: Any, rel: Path_) -> Money | None:
-        if value is None or self.is_bad(rel):
-            return None
-        try:
-            return parse_money(value)
-        except ValueProblem as exc:
-            self.error(exc.message, rel, expected=MONEY_EXPECTED, hint=_hint(exc))
-            return None
+        return self._parsed(value, rel, parse_money, MONEY_EXPECTED)
 
 
 # --------------------------------------------------------------------------------------------
