@@ -58,6 +58,8 @@ class TargetLike(Protocol):
     @property
     def allowance(self) -> TargetTime: ...
     @property
+    def priority(self) -> str | None: ...
+    @property
     def calendar(self) -> str: ...
     @property
     def rule(self) -> str: ...
@@ -303,8 +305,13 @@ class AggregateBook:
             key = AggregateKey(customer, plan.name, index, span.key)
             self._spans.setdefault(key, span)
             groups = self._groups.setdefault(key, {})
-            stats = groups.setdefault(group_key(credit, attributes), GroupStats())
             for target in chosen:
+                # A target belongs to the priority that selected its rule: after a priority
+                # change it may differ from the ticket's final one (as in the summary).
+                own = target.priority
+                attrs = (attributes if own is None or attributes.get("priority") == own
+                         else {**attributes, "priority": own})
+                stats = groups.setdefault(group_key(credit, attrs), GroupStats())
                 stats.add(target.measured, allowance_of(target), status_name(target))
 
     def items(self) -> Iterator[tuple[AggregateKey, PeriodSpan, dict[str, GroupStats]]]:

@@ -352,3 +352,26 @@ def test_invoices_and_credits_match_their_published_schemas() -> None:
     for credit in doc["credits"]:
         jsonschema.validate(credit, CREDIT_SCHEMA)
     assert doc["credits"] and doc["invoices"]
+
+
+def test_aggregate_groups_each_target_under_the_priority_that_selected_its_rule() -> None:
+    # Created p3 and answered under the p3 rule, then raised to p1: its response belongs to
+    # p3's group (judged against p3's target), not to p1's, though the ticket ends as p1.
+    import types
+    from decimal import Decimal
+
+    from tierwise.engine.credits import AggregateBook
+    from tierwise.engine.model import AggregateCredit, Measure, Metric, Period
+
+    credit = AggregateCredit("Support Credit", Measure.MEAN, Metric.FIRST_RESPONSE,
+                             ("priority",), Period.MONTH, ())
+    plan = types.SimpleNamespace(name="BUSINESS", aggregate_credits=(credit,))
+    target = types.SimpleNamespace(
+        metric=Metric.FIRST_RESPONSE, guaranteed=True, measured=dt.timedelta(hours=2),
+        status=Status.MET, priority="p3")
+    book = AggregateBook()
+    book.add("acme", plan, ZoneInfo("Europe/Dublin"), at("2026-03-02 09:00"),  # type: ignore[arg-type]
+             {"priority": "p1"}, [target], lambda t: Decimal(12 * 3600))  # type: ignore[list-item]
+    ((_, _, groups),) = list(book.items())
+    assert set(groups) == {"priority=p3"}
+    assert groups["priority=p3"].measured == Decimal(7200)
