@@ -96,8 +96,9 @@ def _plan(catalog: Catalog, name: str | None) -> Plan:
     if name is None:
         if len(names) == 1:
             return catalog.plans[names[0]]
-        raise click.UsageError(f"give --plan: the files define {len(names)} plans "
-                               f"({', '.join(names)})")
+        raise OptionError("--plan", "", f"give --plan: the files define {len(names)} plans",
+                          expected=", ".join(names),
+                          hint=f"e.g. --plan {names[0]}")
     if name not in catalog.plans:
         hint = did_you_mean(name, names) or did_you_mean(name.upper(), names)
         raise OptionError("--plan", name, f"no plan named '{name}'",

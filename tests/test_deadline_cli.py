@@ -218,6 +218,8 @@ def test_several_plans_need_plan() -> None:
     result = invoke("plans/promotino.plan", "--opened", "2026-03-06T15:30Z")
     assert result.exit_code == 2
     assert "give --plan" in result.stderr and "SMALL" in result.stderr
+    assert "    | --plan \n    |        ^\n" in result.stderr  # located like any bad option
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.skipif(not TIERWISE.exists(), reason="the tierwise console script is not installed")
