@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attrs import define, evolve, field, frozen
 
+from tierwise.engine.calendars import EngineCalendars
 from tierwise.engine.credits import (
     PERIOD_KEY_FORMS,
     TIME_CLOCKS,
@@ -135,18 +136,6 @@ class CalendarSource(Protocol):
     def always(self, zone: str = "UTC") -> CalendarLike: ...
 
 
-class _EngineCalendars:
-    """The default source: the memoised calendars of :mod:`tierwise.engine.calendars`."""
-
-    def from_rule(self, rule: CalendarRule) -> CalendarLike:
-        from tierwise.engine.calendars import calendar_for
-
-        return calendar_for(rule)
-
-    def always(self, zone: str = "UTC") -> CalendarLike:
-        from tierwise.engine.calendars import BusinessCalendar
-
-        return BusinessCalendar.always(zone)
 
 
 # --------------------------------------------------------------------------- sessions
@@ -554,7 +543,7 @@ class Ledger:
         self.catalog = catalog
         self.header = header
         self.as_of = header.as_of
-        self._source: CalendarSource = calendars if calendars is not None else _EngineCalendars()
+        self._source: CalendarSource = calendars if calendars is not None else EngineCalendars()
         self._calendars: dict[str, CalendarLike | None] = {}
         self._zone_of: dict[str, ZoneInfo] = {}
         self._diagnostics: list[Diagnostic] = []

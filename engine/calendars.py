@@ -26,7 +26,7 @@ from tierwise.engine.errors import CalendarError, Diagnostic, did_you_mean
 from tierwise.engine.model import ALWAYS_OPEN_NAME, CalendarRule, HolidaySource, WeeklyWindow
 from tierwise.engine.quantities import Clock, TargetTime, format_seconds
 
-__all__ = ["BusinessCalendar", "calendar_for"]
+__all__ = ["BusinessCalendar", "EngineCalendars", "calendar_for"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -914,3 +914,14 @@ def _end_label(lo: dt.datetime, hi: dt.datetime) -> str:
 
 def _stamp(at: dt.datetime) -> str:
     return f"{_WEEKDAYS[at.weekday()]} {at.date().isoformat()} {_hhmm(at)}"
+
+
+class EngineCalendars:
+    """The default calendar source of the simulator and the ledger: the memoised calendars
+    of this module (tests pass a double with the same two methods instead)."""
+
+    def from_rule(self, rule: CalendarRule) -> BusinessCalendar:
+        return calendar_for(rule)
+
+    def always(self, zone: str = "UTC") -> BusinessCalendar:
+        return BusinessCalendar.always(zone)

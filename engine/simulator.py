@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import pairwise
 from typing import Protocol
 
-from tierwise.engine.calendars import BusinessCalendar, calendar_for
+from tierwise.engine.calendars import BusinessCalendar, EngineCalendars
 from tierwise.engine.errors import (
     Diagnostic,
     PlanError,
@@ -88,14 +88,6 @@ class CalendarSource(Protocol):
     def always(self, zone: str = "UTC") -> BusinessCalendar: ...
 
 
-class _EngineCalendars:
-    """The default source: calendars compiled once per process (``calendar_for``)."""
-
-    def from_rule(self, rule: CalendarRule) -> BusinessCalendar:
-        return calendar_for(rule)
-
-    def always(self, zone: str = "UTC") -> BusinessCalendar:
-        return BusinessCalendar.always(zone)
 
 
 # --------------------------------------------------------------------------- plan index
@@ -703,7 +695,7 @@ class Simulator:
         self.header = header
         self._as_of = header.as_of
         self._subs = header.subscriptions
-        source: CalendarSource = calendars if calendars is not None else _EngineCalendars()
+        source: CalendarSource = calendars if calendars is not None else EngineCalendars()
         by_name: dict[str, BusinessCalendar] = {}
         always: dict[str, BusinessCalendar] = {}
 

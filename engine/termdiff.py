@@ -36,7 +36,7 @@ from tierwise.engine.model import (
     RateRule,
     TargetRule,
 )
-from tierwise.engine.quantities import Clock, Money, TargetTime, format_seconds
+from tierwise.engine.quantities import Money, TargetTime, format_seconds
 
 __all__ = ["TermChange", "describe_time", "diff_catalogs", "diff_plans", "where"]
 
@@ -240,20 +240,8 @@ def _keyed(rules: Iterable[T], key: Callable[[T], Hashable]) -> dict[Hashable, T
 
 def describe_time(time: TargetTime) -> str:
     """An allowance as the language writes it: ``4 business hours``, ``6h``, ``2 business
-    days``, ``by end of next business day``."""
-    if time.clock is Clock.END_OF_NEXT_BUSINESS_DAY:
-        return "by end of next business day"
-    if time.clock in (Clock.BUSINESS_DAYS, Clock.CALENDAR_DAYS):
-        word = "business" if time.clock is Clock.BUSINESS_DAYS else "calendar"
-        return f"{time.days} {word} day{'s' if time.days != 1 else ''}"
-    if time.clock is Clock.BUSINESS_TIME:
-        s = time.seconds
-        if s % 3600 == 0:
-            return f"{s // 3600} business hour{'s' if s != 3600 else ''}"
-        if s % 60 == 0:
-            return f"{s // 60} business minutes"
-        return f"{format_seconds(s)} business time"
-    return format_seconds(time.seconds)
+    days``, ``by end of next business day`` (the one spelling, kept in TargetTime)."""
+    return str(time)
 
 
 def _flag(name: str) -> Callable[[Plan], str]:
