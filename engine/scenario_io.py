@@ -13,13 +13,10 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime as dt
-import enum
 import json
 import re
 import tomllib
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,7 +26,7 @@ from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 
 from tierwise.engine.errors import Diagnostic, ScenarioError, SourceSpan, did_you_mean
-from tierwise.engine.quantities import CURRENCY_ALIASES, Money, format_seconds
+from tierwise.engine.quantities import Money, format_seconds
 from tierwise.engine.scenario import (
     Claim,
     Event,
@@ -42,7 +39,21 @@ from tierwise.engine.scenario import (
     Ticket,
     WorkSession,
 )
+from tierwise.engine.scenario_values import (
+    DURATION_EXPECTED,
+    LONG_WORK_SECONDS,
+    MONEY_EXPECTED,
+    PERIOD_EXPECTED,
+    TIMESTAMP_EXPECTED,
+    ValueProblem,
+    parse_duration,
+    parse_money,
+    parse_timestamp,
+    scenario_schema,
+    ticket_schema,
+)
 from tierwise.engine.schemas import load_schema
+from tierwise.engine.ticket_lines import Careful, FastTicketReader, TicketIds
 
 __all__ = [
     "JSONL_SUFFIXES",
@@ -68,224 +79,12 @@ __all__ = [
 ]
 
 MAX_ERRORS = 50  # a file with more problems than this is probably the wrong file
-LONG_WORK_SECONDS = 24 * 3600
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 SUFFIXES = (".toml", ".json", *JSONL_SUFFIXES)
 
 Path_ = tuple[str | int, ...]  # a JSON path as a tuple of keys and indices
 WarningSink = Callable[[Diagnostic], None]
-
-TIMESTAMP_EXPECTED = 'an RFC 3339 timestamp with a UTC offset, e.g. "2026-01-05T09:12:00+01:00"'
-DURATION_EXPECTED = 'a whole number with a unit (h, min, s), e.g. "45min", "1h30min", "2h"'
-MONEY_EXPECTED = 'an amount with its currency, e.g. "2000 PLN", "€450", "129,00 zł"'
-PERIOD_EXPECTED = 'a month "2026-03", a quarter "2026-Q1" or a year "2026"'
-
-
-# --------------------------------------------------------------------------------------------
-# Values with units
-# --------------------------------------------------------------------------------------------
-
-
-class ValueProblem(ValueError):
-    """A malformed value; ``message`` and ``hint`` are kept apart for located diagnostics."""
-
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(f"{message}; {hint}" if hint else message)
-        self.message = message
-        self.hint = hint
-
-
-_TS_RE = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)([Zz]|[+-]\d{2}:\d{2})$"
-)
-
 T = TypeVar("T")
-_NAIVE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME_RE = re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?$")
-
-
-def parse_timestamp(text: str) -> dt.datetime:
-    """An RFC 3339 instant; the offset is mandatory because a wall time alone is ambiguous.
-
-    A well-formed instant costs one regex and ``fromisoformat``; the regexes that explain what
-    is wrong run only when that fails (their patterns never overlap the good one).
-    """
-    if not isinstance(text, str):
-        raise ValueProblem(
-            f"{text!r} is not a timestamp", 'write it as text, e.g. "2026-01-05T09:12:00+01:00"'
-        )
-    s = text.strip()
-    m = _TS_RE.match(s)
-    if not m:
-        raise _timestamp_problem(text, s)
-    zone = "+00:00" if m.group(3) in ("Z", "z") else m.group(3)
-    try:
-        value = dt.datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}{zone}")
-    except ValueError as exc:
-        raise ValueProblem(f"'{text}' is not a valid date and time: {exc}") from None
-    if abs(value.utcoffset() or dt.timedelta()) >= dt.timedelta(hours=24):  # pragma: no cover
-        raise ValueProblem(f"'{text}' has an impossible UTC offset")
-    return value
-
-
-def _timestamp_problem(text: str, s: str) -> ValueProblem:
-    """What is wrong with a timestamp that is not RFC 3339 (``s`` is ``text`` stripped)."""
-    naive = _NAIVE_RE.match(s)
-    if naive:
-        example = f"{naive.group(1)}T{naive.group(2)}"
-        return ValueProblem(
-            f"timestamp '{text}' has no UTC offset",
-            f'write the offset, e.g. "{example}+01:00", or "{example}Z" for UTC',
-        )
-    if _DATE_RE.match(s):
-        return ValueProblem(
-            f"'{text}' is a date without a time", f'write a full instant, e.g. "{s}T00:00:00+01:00"'
-        )
-    if _TIME_RE.match(s):
-        return ValueProblem(
-            f"'{text}' is a time without a date",
-            'write a full instant, e.g. "2026-01-05T09:12:00+01:00"',
-        )
-    return ValueProblem(f"'{text}' is not an RFC 3339 timestamp", f"expected {TIMESTAMP_EXPECTED}")
-
-
-_DURATION_UNITS: dict[str, tuple[int, int]] = {  # unit -> (seconds, rank for ordering)
-    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), (3600, 0)),
-    **dict.fromkeys(("min", "mins", "minute", "minutes"), (60, 1)),
-    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), (1, 2)),
-}
-_DURATION_PART = re.compile(r"\s*(\d+(?:[.,]\d+)?)\s*([^\d\s.,]*)")
-
-
-def parse_duration(text: str) -> int:
-    """Seconds in ``"45min"``, ``"1h30min"``, ``"2h"``, ``"90s"``; a unit is never optional."""
-    if not isinstance(text, str):
-        hint = f'write it with a unit, e.g. "{text}min"' if isinstance(text, int) else None
-        raise ValueProblem(f"{text!r} is not a duration", hint or f"expected {DURATION_EXPECTED}")
-    s = text.strip()
-    if not s:
-        raise ValueProblem("the duration is empty", f"expected {DURATION_EXPECTED}")
-    negative = s.startswith(("-", "−"))
-    body = s[1:] if negative else s
-    pos, total, last_rank = 0, 0, -1
-    while pos < len(body):
-        m = _DURATION_PART.match(body, pos)
-        if not m or m.end() == pos:
-            raise ValueProblem(f"'{text}' is not a duration", f"expected {DURATION_EXPECTED}")
-        number, unit = m.group(1), m.group(2).lower()
-        if "." in number or "," in number:
-            raise ValueProblem(
-                f"'{text}' uses a fraction", 'use whole numbers, e.g. "1h30min" rather than "1.5h"'
-            )
-        if not unit:
-            raise ValueProblem(
-                f"'{text}' has a number without a unit", f"expected {DURATION_EXPECTED}"
-            )
-        if unit in ("m", "mn"):
-            raise ValueProblem(f"'{text}': '{unit}' is ambiguous", "write 'min' for minutes")
-        if unit in ("d", "day", "days", "w", "week", "weeks"):
-            raise ValueProblem(f"'{text}': days are not used here", 'write hours, e.g. "24h"')
-        if unit not in _DURATION_UNITS:
-            raise ValueProblem(f"'{text}': unknown unit '{unit}'", "use h, min or s")
-        seconds, rank = _DURATION_UNITS[unit]
-        if rank <= last_rank:
-            raise ValueProblem(
-                f"'{text}' repeats or reorders its units",
-                'write hours, then minutes, then seconds: "1h30min"',
-            )
-        last_rank = rank
-        total += int(number) * seconds
-        pos = m.end()
-        while pos < len(body) and body[pos].isspace():
-            pos += 1
-    if negative and total:
-        raise ValueProblem(f"'{text}' is negative", "a duration cannot be negative")
-    return total
-
-
-_MONEY_RE = re.compile(
-    r"^\s*(?P<pre>R\$|[€$£]|[A-Z]{3}(?=[\s\d-]))?\s*(?P<sign>[-−])?\s*"
-    r"(?P<num>\d[\d.,'\s\u00a0\u202f]*?)\s*(?P<post>[A-Z]{3}|zł|zl|[€$£])?\s*$"
-)
-
-
-def parse_money(text: str) -> Money:
-    """An exact amount and currency: ``"2000 PLN"``, ``"€450"``, ``"129,00 zł"``, ``"1,800 EUR"``.
-
-    A single ``,`` followed by exactly three digits groups thousands (``1,800``); otherwise a
-    ``,`` is a decimal comma (``129,00``). A single ``.`` is always a decimal point.
-    """
-    if not isinstance(text, str):
-        raise ValueProblem(
-            f"{text!r} is not an amount of money", f'write it with a currency, e.g. "{text} EUR"'
-        )
-    m = _MONEY_RE.match(text)
-    if not m:
-        raise ValueProblem(f"'{text}' is not an amount of money", f"expected {MONEY_EXPECTED}")
-    pre, post = m.group("pre"), m.group("post")
-    if pre and post:
-        raise ValueProblem(f"'{text}' names its currency twice", 'write it once, e.g. "450 EUR"')
-    symbol = pre or post
-    if not symbol:
-        raise ValueProblem(f"'{text}' has no currency", f'write it, e.g. "{text.strip()} EUR"')
-    currency = CURRENCY_ALIASES.get(symbol, symbol)
-    amount = _amount(m.group("num"), text)
-    if m.group("sign"):
-        amount = -amount
-    return Money(amount, currency)
-
-
-def _amount(num: str, text: str) -> Decimal:
-    digits = re.sub(r"[\s\u00a0\u202f']", "", num)
-    bad = ValueProblem(
-        f"'{text}' is not a readable amount", 'write e.g. "1800", "1800.50" or "1,800"'
-    )
-    if "," in digits and "." in digits:
-        cut = max(digits.rfind(","), digits.rfind("."))
-        thousands = "." if digits[cut] == "," else ","
-        whole, frac = digits[:cut], digits[cut + 1 :]
-        groups = whole.split(thousands)
-        if not _is_grouped(groups) or not frac.isdigit():
-            raise bad
-        digits = "".join(groups) + "." + frac
-    elif "," in digits or "." in digits:
-        sep = "," if "," in digits else "."
-        groups = digits.split(sep)
-        if len(groups) == 2 and not (sep == "," and len(groups[1]) == 3):
-            if not (groups[0].isdigit() and groups[1].isdigit()):
-                raise bad
-            digits = groups[0] + "." + groups[1]
-        elif _is_grouped(groups):
-            digits = "".join(groups)
-        else:
-            raise bad
-    try:
-        return Decimal(digits)
-    except InvalidOperation:
-        raise bad from None
-
-
-def _is_grouped(groups: list[str]) -> bool:
-    first, rest = groups[0], groups[1:]
-    return (
-        first.isdigit() and 1 <= len(first) <= 3 and all(len(g) == 3 and g.isdigit() for g in rest)
-    ) or (len(groups) == 1 and first.isdigit())
-
-
-# --------------------------------------------------------------------------------------------
-# Schemas
-# --------------------------------------------------------------------------------------------
-
-
-def scenario_schema() -> dict[str, Any]:
-    """The published JSON Schema of a whole scenario (also the JSON Lines header line)."""
-    return load_schema("scenario")
-
-
-def ticket_schema() -> dict[str, Any]:
-    """The published JSON Schema of one ticket record (one JSON Lines line)."""
-    return load_schema("ticket")
 
 
 @cache
@@ -1497,13 +1296,13 @@ def _jsonl_tickets(
 ) -> Iterator[Ticket]:
     """Parse ticket lines lazily: memory holds one line, plus 16–32 bytes per ticket id.
 
-    Each line goes through :class:`_FastTicketReader` first; the lines it does not vouch for
+    Each line goes through :class:`FastTicketReader` first; the lines it does not vouch for
     go through :func:`_jsonl_ticket`, the careful path that validates, explains and locates.
     """
     file = str(path)
     as_of = start.header.as_of
-    ids = _TicketIds(path, start.offset, start.line + 1)
-    fast = _FastTicketReader(
+    ids = TicketIds(path, start.offset, start.line + 1)
+    fast = FastTicketReader(
         file, start.customers, as_of, ids, warnings_matter=report.on_warning is not None
     )
     previous: tuple[dt.datetime, str] | None = None
@@ -1519,7 +1318,7 @@ def _jsonl_tickets(
             read = fast.read_line(raw, lineno)
             ticket = read if isinstance(read, Ticket) else None
             if ticket is None:
-                schema_valid = read is _Careful.SCHEMA_VALID
+                schema_valid = read is Careful.SCHEMA_VALID
                 try:
                     ticket = _jsonl_ticket(
                         raw, file, lineno, report, start.customers, as_of, ids, schema_valid
@@ -1557,7 +1356,7 @@ def _jsonl_ticket(
     report: _Report,
     customers: Mapping[str, Any],
     as_of: dt.datetime,
-    ids: _TicketIds,
+    ids: TicketIds,
     schema_valid: bool = False,
 ) -> Ticket | None:
     """The careful path for one ticket line: every problem reported, in plain words, located.
@@ -1599,430 +1398,6 @@ def _jsonl_ticket(
         if first is not None:
             ctx.error(f"duplicate ticket id '{tid}' (first used at line {first})", ("id",))
     return _build_ticket(doc, ctx, customers, as_of)
-
-
-def _ticket_id_of(raw: bytes) -> str | None:
-    """The id the careful path records for a line (see _jsonl_ticket), or None."""
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError):  # not UTF-8, not JSON, or NUL bytes
-        return None
-    if not isinstance(doc, dict) or doc.get("type") != "ticket":
-        return None
-    tid = doc.get("id")
-    if isinstance(tid, (str, int)) and not isinstance(tid, bool):
-        return str(tid)
-    return None
-
-
-_MASK64 = (1 << 64) - 1
-_id_hash: Callable[[str], int] = hash  # a test swaps in one that collides
-
-
-class _TicketIds:
-    """The ticket ids read so far in a JSON Lines file, for an exact duplicate check.
-
-    A dict of the ids themselves costs about 77 bytes a ticket (77 MB at a million). This
-    keeps a 64-bit hash of each id in an open-addressing table (an ``array('Q')`` kept at
-    most half full, so 16 to 32 bytes a ticket). A hash already in the table means a
-    duplicate, or with odds of about n²/2⁶⁵ (3·10⁻⁸ at a million ids) a collision. To tell
-    them apart, and to name the line of the first use, the first such hit reads the file
-    again up to the current line and builds the exact ``{id: first line}`` dict, which then
-    serves the rest of the file: a file with a duplicate is in error, and exactness matters
-    more than memory there. That rescan happens at most once per read.
-    """
-
-    def __init__(self, path: Path, offset: int, first_line: int, size: int = 1 << 12):
-        self._path = path
-        self._offset = offset  # where the first ticket line starts (bytes)...
-        self._first_line = first_line  # ...and its line number
-        self._table = array("Q", bytes(8 * size))  # size a power of 2; 0 marks a free slot
-        self._free = size // 2  # slots to fill before the table doubles
-        self._exact: dict[str, int] | None = None
-
-    def add(self, key: str, lineno: int) -> int | None:
-        """Record ``key`` as used at ``lineno``; the line of its first use if it was used."""
-        if self._exact is not None:
-            first = self._exact.setdefault(key, lineno)
-            return first if first != lineno else None
-        h = (_id_hash(key) & _MASK64) or 1
-        table = self._table
-        mask = len(table) - 1
-        i = h & mask
-        while (slot := table[i]) != 0:
-            if slot == h:
-                self._exact = self._ids_before(lineno)
-                self._table = array("Q")
-                return self.add(key, lineno)
-            i = (i + 1) & mask
-        table[i] = h
-        self._free -= 1
-        if not self._free:
-            self._grow()
-        return None
-
-    def _grow(self) -> None:
-        old = self._table
-        table = self._table = array("Q", bytes(16 * len(old)))
-        self._free = len(old) // 2
-        mask = len(table) - 1
-        for h in filter(None, old):
-            i = h & mask
-            while table[i]:
-                i = (i + 1) & mask
-            table[i] = h
-
-    def _ids_before(self, stop: int) -> dict[str, int]:
-        """Every id recorded on the lines before ``stop``, with its first line."""
-        found: dict[str, int] = {}
-        with self._path.open("rb") as handle:
-            handle.seek(self._offset)
-            for lineno, raw in enumerate(handle, start=self._first_line):
-                if lineno >= stop:
-                    break
-                key = _ticket_id_of(raw)
-                if key is not None:
-                    found.setdefault(key, lineno)
-        return found
-
-    @property
-    def nbytes(self) -> int:
-        """The size of the hash table (0 once the exact dict took over)."""
-        return self._table.itemsize * len(self._table)
-
-
-class _Careful(enum.Enum):
-    """Why the fast path hands a ticket line to the careful one (:func:`_jsonl_ticket`)."""
-
-    CHECK_ALL = "anything may be wrong: validate with jsonschema, then build"
-    SCHEMA_VALID = "the record meets the schema but has a problem or a warning to report"
-
-
-#: The ticket and event fields the fast path checks. If ticket.schema.json's properties
-#: differ (a test holds them equal), every line takes the careful path.
-_FAST_TICKET_FIELDS = frozenset(
-    {"type", "id", "customer", "created", "priority", "channel", "category"}
-    | {"contact_registered", "product_status", "express", "fields", "events", "note"}
-)
-_FAST_EVENT_FIELDS = frozenset(
-    ("at", "type", "priority", "kind", "duration", "end", "out_of_hours_requested", "note")
-)
-#: An instant as ``isoformat()`` writes it, which ``fromisoformat`` reads exactly as
-#: parse_timestamp does; other forms the schema allows go through parse_timestamp.
-_ISOFORMAT = re.compile(r"\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?[+-]\d\d:\d\d", re.ASCII)
-_FROMISOFORMAT = dt.datetime.fromisoformat
-_CACHE_LIMIT = 4096  # distinct names and durations remembered per file
-
-
-class _FastSchema:
-    """What the fast path takes from ticket.schema.json, compiled once."""
-
-    def __init__(self, schema: Mapping[str, Any]):
-        defs = schema["$defs"]
-        event = defs["event"]
-        self.usable = (
-            frozenset(schema["properties"]) == _FAST_TICKET_FIELDS
-            and frozenset(event["properties"]) == _FAST_EVENT_FIELDS
-        )
-        self.kinds = {name: EventKind(name) for name in event["properties"]["type"]["enum"]}
-        self.timestamp = re.compile(defs["timestamp"]["pattern"]).search
-        self.duration = re.compile(defs["duration"]["pattern"]).search
-        self.name = re.compile(defs["name"]["pattern"]).search
-        self.name_min = int(defs["name"].get("minLength", 0))
-
-
-@cache
-def _fast_schema() -> _FastSchema:
-    return _FastSchema(ticket_schema())
-
-
-class _FastTicketReader:
-    """The fast path of JSON Lines reading: a well-formed ticket line to a Ticket in one pass.
-
-    It checks what ticket.schema.json says (event types and patterns taken from the schema)
-    with direct type tests instead of jsonschema, and what the careful path checks beyond the
-    schema: a known customer, time order, work lengths, unique ids. It returns a Ticket only
-    when the careful path would build an equal one and report nothing (no warning either,
-    unless nobody listens); otherwise a :class:`_Careful` saying how much to redo. The
-    ticket's events share one SourceSpan (the line), and names (customers, priorities,
-    kinds...) are interned so they cost memory once. tests/test_scenario_io_fast.py holds it
-    to the schema and to the careful path.
-    """
-
-    def __init__(
-        self,
-        file: str,
-        customers: Iterable[str],
-        as_of: dt.datetime,
-        ids: _TicketIds,
-        *,
-        warnings_matter: bool,
-    ):
-        self.schema = _fast_schema()
-        self.file = file
-        self.customers = {c: c for c in customers}
-        self.as_of = as_of
-        self.ids = ids
-        self.warnings_matter = warnings_matter  # False: nobody listens, warnings are dropped
-        self.names: dict[str, str] = {}
-        self.durations: dict[str, int] = {}
-        self.raw_decode = json.JSONDecoder().raw_decode
-
-    def read_line(self, raw: bytes, lineno: int) -> Ticket | _Careful:
-        """One line as read from the file, with its newline."""
-        try:
-            text = raw.decode("utf-8")
-            doc, end = self.raw_decode(text)  # json.loads, less the blank-skipping
-        except (ValueError, RecursionError):  # UnicodeDecodeError, JSONDecodeError
-            return _Careful.CHECK_ALL
-        if text[end:] not in ("\n", "", "\r\n") or type(doc) is not dict:
-            return _Careful.CHECK_ALL
-        return self.read(doc, lineno)
-
-    def read(self, doc: dict[str, Any], lineno: int) -> Ticket | _Careful:
-        """One parsed ticket line."""
-        check_all = _Careful.CHECK_ALL
-        if not self.schema.usable:
-            return check_all
-        get = doc.get
-        tid = get("id")
-        if type(tid) is str and tid:
-            key = tid
-        elif type(tid) is int:
-            key = str(tid)
-        else:
-            return check_all
-        customer = get("customer")
-        customer = self.customers.get(customer) if type(customer) is str else None
-        created = self.timestamp(get("created"))
-        if customer is None or created is None or get("type") != "ticket":
-            return check_all
-        # Each field present is counted once checked. A field the schema does not know, or
-        # one set to null (which it rejects), leaves ``used`` short of len(doc).
-        used = 4  # type, id, customer, created
-        priority, channel, category, product = (
-            get("priority"),
-            get("channel"),
-            get("category"),
-            get("product_status"),
-        )
-        if priority is not None:
-            used += 1
-            if (priority := self.name(priority)) is None:
-                return check_all
-        if channel is not None:
-            used += 1
-            if (channel := self.name(channel)) is None:
-                return check_all
-        if category is not None:
-            used += 1
-            if (category := self.name(category)) is None:
-                return check_all
-        if product is not None:
-            used += 1
-            if (product := self.name(product)) is None:
-                return check_all
-        for flag in (get("contact_registered"), get("express")):
-            if flag is not None:
-                used += 1
-                if type(flag) is not bool:
-                    return check_all
-        if (note := get("note")) is not None:
-            used += 1
-            if type(note) is not str:
-                return check_all
-        fields: dict[str, str] = {}
-        if (raw_fields := get("fields")) is not None:
-            used += 1
-            checked = _fast_fields(raw_fields)
-            if checked is None:
-                return check_all
-            fields = checked
-        raw_events = get("events")
-        if raw_events is not None:
-            used += 1
-            if type(raw_events) is not list:
-                return check_all
-        if used != len(doc):
-            return check_all
-        span = SourceSpan(self.file, lineno, 1)
-        events = self.events(raw_events or (), created, span)
-        if isinstance(events, _Careful):
-            return events
-        if self.ids.add(key, lineno) is not None:
-            return _Careful.SCHEMA_VALID  # a duplicate: the careful path names the first line
-        return Ticket(  # positional, in field order: keywords cost twice as much
-            key,  # id
-            customer,
-            created,
-            priority,
-            channel,
-            category,
-            get("contact_registered") is not False,
-            product,  # product_status
-            get("express") is True,
-            fields,
-            tuple(events),
-            span,  # source
-        )
-
-    def events(
-        self, items: Iterable[Any], created: dt.datetime, span: SourceSpan
-    ) -> list[Event] | _Careful:
-        """A ticket's events, checked as the schema and _build_ticket check them."""
-        check_all = _Careful.CHECK_ALL
-        ends, reopened = (EventKind.RESOLVED, EventKind.CLOSED), EventKind.REOPENED
-        more = (EventKind.WORK, EventKind.PRIORITY_CHANGED)  # kinds with required fields
-        kinds, isoformat, fromisoformat = self.schema.kinds, _ISOFORMAT.fullmatch, _FROMISOFORMAT
-        events: list[Event] = []
-        latest = created  # no event before the ticket, nor before the event above it
-        latest_text, latest_offset = "", None  # how ``latest`` was written, if as _ISOFORMAT
-        text: Any
-        resolved = warned = False
-        for item in items:
-            if type(item) is not dict:
-                return check_all
-            name, text = item.get("type"), item.get("at")
-            kind = kinds.get(name) if type(name) is str else None
-            if type(text) is str and isoformat(text):  # self.timestamp(text), inlined
-                try:
-                    at = fromisoformat(text)
-                except ValueError:
-                    return check_all
-                offset = text[-6:]
-            elif (parsed := self.timestamp(text)) is not None:
-                at, offset = parsed, None
-            else:
-                return check_all
-            # Two instants written as _ISOFORMAT with the same offset sort as their text
-            # (fixed-width fields; of two fractions, a prefix sorts first), and comparing
-            # text is ten times cheaper than comparing datetimes whose tzinfo objects differ.
-            # Equal instants spelled apart (".5", ".50") may look out of order: the careful
-            # path then decides.
-            if offset is not None and offset == latest_offset:
-                out_of_order = text < latest_text
-            else:
-                out_of_order = at < latest
-            if kind is None or out_of_order:
-                return check_all
-            latest, latest_text, latest_offset = at, text, offset
-            priority: str | None = None
-            work: WorkSession | None = None
-            if len(item) != 2 or kind in more:  # more than at and type
-                detail = self.detail(item, kind, at)
-                if detail is None:
-                    return check_all
-                priority, work = detail
-                warned = warned or (work is not None and work.seconds > LONG_WORK_SECONDS)
-            if kind in ends:
-                resolved = True
-            elif kind is reopened:
-                warned = warned or not resolved  # reopened, but not resolved or closed before
-                resolved = False
-            events.append(Event(at, kind, priority, work, span))  # positional: 2x faster
-        # ``latest`` is the last event, or the ticket's creation: after as_of, either warns.
-        if (warned or latest > self.as_of) and self.warnings_matter:
-            return _Careful.SCHEMA_VALID
-        return events
-
-    def detail(
-        self, item: dict[str, Any], kind: EventKind, at: dt.datetime
-    ) -> tuple[str | None, WorkSession | None] | None:
-        """The priority and work session of an event with more than ``at`` and ``type``.
-
-        None if the careful path has something to say: a field that does not apply to the
-        kind (or is null, or unknown) leaves the count of fields used short of len(item).
-        """
-        used = 2  # at, type
-        priority = work = None
-        if (note := item.get("note")) is not None:
-            used += 1
-            if type(note) is not str:
-                return None
-        if kind is EventKind.WORK:
-            if (work := self.work(item, at)) is None:
-                return None
-            used += 2 + ("out_of_hours_requested" in item)  # kind, duration or end
-        elif kind is EventKind.PRIORITY_CHANGED:
-            used += 1
-            if (priority := self.name(item.get("priority"))) is None:
-                return None
-        return (priority, work) if used == len(item) else None
-
-    def work(self, item: dict[str, Any], at: dt.datetime) -> WorkSession | None:
-        """A work event's session, or None if the careful path has something to say."""
-        kind = self.name(item.get("kind"))
-        out_of_hours = item.get("out_of_hours_requested", False)
-        if kind is None or type(out_of_hours) is not bool:
-            return None
-        if "duration" in item:
-            seconds = self.duration(item["duration"])
-        else:
-            end = self.timestamp(item.get("end"))
-            seconds = None if end is None else round((end - at).total_seconds())
-        if seconds is None or seconds < 0:
-            return None
-        return WorkSession(kind, seconds, out_of_hours)
-
-    def timestamp(self, value: Any) -> dt.datetime | None:
-        """The instant parse_timestamp gives, if the schema allows ``value``; else None."""
-        if type(value) is not str:
-            return None
-        try:
-            if _ISOFORMAT.fullmatch(value):
-                return dt.datetime.fromisoformat(value)
-            if self.schema.timestamp(value):
-                return parse_timestamp(value)
-        except ValueError:  # ValueProblem too
-            return None
-        return None
-
-    def duration(self, value: Any) -> int | None:
-        """The seconds parse_duration gives, if the schema allows ``value``; else None."""
-        if type(value) is not str:
-            return None
-        seconds = self.durations.get(value)
-        if seconds is None:
-            if not self.schema.duration(value):
-                return None
-            try:
-                seconds = parse_duration(value)
-            except ValueProblem:
-                return None
-            if len(self.durations) < _CACHE_LIMIT:
-                self.durations[value] = seconds
-        return seconds
-
-    def name(self, value: Any) -> str | None:
-        """``value`` (interned) if the schema takes it as a name; else None."""
-        if type(value) is not str:
-            return None
-        known = self.names.get(value)
-        if known is None:
-            if len(value) < self.schema.name_min or not self.schema.name(value):
-                return None
-            known = value
-            if len(self.names) < _CACHE_LIMIT:
-                self.names[value] = value
-        return known
-
-
-def _fast_fields(value: Any) -> dict[str, str] | None:
-    """Custom fields as _build_ticket writes them, or None if the schema rejects them."""
-    if type(value) is not dict:
-        return None
-    out: dict[str, str] = {}
-    for key, item in value.items():
-        kind = type(item)
-        if kind is str:
-            out[key] = item
-        elif kind is bool:
-            out[key] = "true" if item else "false"
-        elif kind is int:
-            out[key] = str(item)
-        else:
-            return None
-    return out
 
 
 # --------------------------------------------------------------------------------------------

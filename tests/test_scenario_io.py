@@ -24,9 +24,6 @@ from tierwise.engine.scenario import EventKind, Ticket
 from tierwise.engine.scenario_io import (
     MAX_ERRORS,
     SourceLocator,
-    _Careful,
-    _FastTicketReader,
-    _TicketIds,
     check_plans,
     header_to_record,
     load_scenario,
@@ -41,6 +38,7 @@ from tierwise.engine.scenario_io import (
     validate_scenario,
     write_jsonl,
 )
+from tierwise.engine.ticket_lines import Careful, FastTicketReader, TicketIds
 
 DATA = Path(__file__).parent / "data" / "scenarios"
 
@@ -347,16 +345,16 @@ def test_fast_check_never_accepts_what_jsonschema_rejects(
         else:
             target[key] = value
     valid = Draft202012Validator(ticket_schema()).is_valid(record)
-    if fast_read(record) is not _Careful.CHECK_ALL:  # a Ticket, or SCHEMA_VALID
+    if fast_read(record) is not Careful.CHECK_ALL:  # a Ticket, or SCHEMA_VALID
         assert valid, record
 
 
 def fast_read(record: dict[str, Any], customers: tuple[str, ...] = ("acme",)) -> Any:
     """What the JSON Lines fast path makes of one record, as line 2 of a file."""
     as_of = parse_timestamp("2026-04-01T00:00:00+02:00")
-    ids = _TicketIds(Path("fast.jsonl"), 0, 2)
-    reader = _FastTicketReader("fast.jsonl", customers, as_of, ids, warnings_matter=True)
-    return reader.read(record, 2)
+    ids = TicketIds(Path("fast.jsonl"), 0, 2)
+    reader = FastTicketReader("fast.jsonl", customers, as_of, ids, warnings_matter=True)
+    return reader.read_line((json.dumps(record) + "\n").encode(), 2)
 
 
 def test_fast_check_accepts_good_records() -> None:

@@ -1,6 +1,6 @@
 """The JSON Lines fast path: it agrees with the careful path, and falls back whenever unsure.
 
-Reading a JSON Lines ticket goes through ``_FastTicketReader`` first (direct checks, no
+Reading a JSON Lines ticket goes through ``FastTicketReader`` first (direct checks, no
 jsonschema, no located diagnostics) and through ``_jsonl_ticket``, the careful path, for any
 line the fast path does not vouch for. These tests hold the fast path to three promises:
 
@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import json
 import re
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +28,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from tierwise.engine import scenario_io
+from tierwise.engine import scenario_io, ticket_lines
 from tierwise.engine.errors import Diagnostic, ScenarioError, SourceSpan
 from tierwise.engine.generate import generate, parse_params
-from tierwise.engine.scenario import Ticket
+from tierwise.engine.scenario import EventKind, Ticket
 from tierwise.engine.scenario_io import (
-    _FAST_EVENT_FIELDS,
-    _FAST_TICKET_FIELDS,
-    _Careful,
-    _fast_schema,
-    _FastTicketReader,
     _jsonl_ticket,
     _Report,
-    _TicketIds,
     load_scenario,
     open_scenario,
     parse_timestamp,
     ticket_schema,
     validate_scenario,
+)
+from tierwise.engine.ticket_lines import (
+    FAST_EVENT_FIELDS,
+    FAST_TICKET_FIELDS,
+    Careful,
+    FastTicketReader,
+    TicketIds,
+    fast_schema,
 )
 
 FILE = "fast.jsonl"
@@ -94,9 +97,14 @@ GOOD: dict[str, Any] = {
 }
 
 
-def reader(*, warnings_matter: bool = True) -> _FastTicketReader:
-    ids = _TicketIds(Path(FILE), 0, 2)
-    return _FastTicketReader(
+def line(record: Any) -> bytes:
+    """A record as one JSON Lines line, as the reader gets it from the file."""
+    return (json.dumps(record) + "\n").encode()
+
+
+def reader(*, warnings_matter: bool = True) -> FastTicketReader:
+    ids = TicketIds(Path(FILE), 0, 2)
+    return FastTicketReader(
         FILE, CUSTOMERS, parse_timestamp(AS_OF), ids, warnings_matter=warnings_matter
     )
 
@@ -106,7 +114,7 @@ def careful(record: Any) -> tuple[Ticket | None, list[Diagnostic], list[Diagnost
     warnings: list[Diagnostic] = []
     report = _Report(warnings.append)
     raw = (json.dumps(record) + "\n").encode()
-    ids = _TicketIds(Path(FILE), 0, 2)
+    ids = TicketIds(Path(FILE), 0, 2)
     customers = {c: i for i, c in enumerate(CUSTOMERS)}
     try:
         ticket = _jsonl_ticket(raw, FILE, 2, report, customers, parse_timestamp(AS_OF), ids)
@@ -126,13 +134,69 @@ def assert_same_ticket(fast: Ticket, slow: Ticket | None) -> None:
 
 def test_the_fast_path_knows_every_field_of_the_schema() -> None:
     schema = ticket_schema()
-    assert frozenset(schema["properties"]) == _FAST_TICKET_FIELDS
-    assert frozenset(schema["$defs"]["event"]["properties"]) == _FAST_EVENT_FIELDS
-    assert _fast_schema().usable
+    assert frozenset(schema["properties"]) == FAST_TICKET_FIELDS
+    assert frozenset(schema["$defs"]["event"]["properties"]) == FAST_EVENT_FIELDS
+    assert fast_schema().usable
+
+
+def test_the_wire_structs_take_exactly_the_schema_fields() -> None:
+    """msgspec checks the structure, so its Structs must say what the schema says."""
+    event_schema = ticket_schema()["$defs"]["event"]
+    kinds = typing.get_args(ticket_lines._AnyWireEvent)
+    tags = {k.__struct_config__.tag for k in kinds}
+    assert tags == set(event_schema["properties"]["type"]["enum"]) == {k.value for k in EventKind}
+    assert all(k.event_kind.value == k.__struct_config__.tag for k in kinds)
+    assert frozenset(ticket_lines._WireTicket.__struct_fields__) == FAST_TICKET_FIELDS
+    fields = frozenset({"type"}).union(*(k.__struct_fields__ for k in kinds))
+    assert fields == FAST_EVENT_FIELDS
+    # the fields the schema requires per kind are required by the Structs too
+    for kind, required in ((ticket_lines._WireWork, "kind"),
+                           (ticket_lines._WirePriorityChanged, "priority")):
+        optional = len(kind.__struct_defaults__)
+        assert required in kind.__struct_fields__[: len(kind.__struct_fields__) - optional]
+
+
+@pytest.mark.parametrize(
+    ("event", "why"),
+    [
+        ({"type": "replied", "duration": "5min"}, "a work field on a reply"),
+        ({"type": "waiting", "priority": "high"}, "a priority on a wait"),
+        ({"type": "work", "duration": "5min"}, "work without its kind"),
+        ({"type": "work", "kind": "remote"}, "work without a length"),
+        ({"type": "work", "kind": "remote", "duration": "5min", "end": "2026-01-05T10:00:00+01:00"},
+         "work with both lengths"),
+        ({"type": "priority_changed"}, "a change without the priority"),
+        ({"type": "escalated"}, "an unknown kind"),
+        ({"type": None}, "a null kind"),
+        ({"type": "replied", "note": None}, "a null note"),
+    ],
+)
+def test_events_the_careful_path_rejects_go_to_it(event: dict[str, Any], why: str) -> None:
+    record = copy.deepcopy(GOOD)
+    record["events"] = [{"at": "2026-01-05T10:00:00+01:00", **event}]
+    _, errors, _ = careful(record)
+    assert errors, why
+    assert reader().read_line(line(record), 2) is Careful.CHECK_ALL, why
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"\n",
+        b"\xef\xbb\xbf" + line(GOOD),  # a byte order mark
+        line(GOOD)[:-2] + b"\xff}\n",  # not UTF-8
+        line(GOOD)[:-1] + b" {}\n",  # two documents
+        b"[" * 10_000 + b"]" * 10_000 + b"\n",  # deep nesting
+        line(GOOD).replace(b'"T-1"', b'"\\ud800"'),  # a lone surrogate
+    ],
+)
+def test_lines_that_are_not_one_json_object_go_to_the_careful_path(raw: bytes) -> None:
+    assert reader().read_line(raw, 2) is Careful.CHECK_ALL
 
 
 def test_a_good_record_takes_the_fast_path_and_matches_the_careful_one() -> None:
-    fast = reader().read(copy.deepcopy(GOOD), 2)
+    fast = reader().read_line(line(GOOD), 2)
     assert isinstance(fast, Ticket)
     slow, errors, warnings = careful(GOOD)
     assert errors == [] and warnings == []
@@ -142,10 +206,10 @@ def test_a_good_record_takes_the_fast_path_and_matches_the_careful_one() -> None
 
 def test_names_are_interned() -> None:
     r = reader()
-    a = r.read(json.loads(json.dumps(GOOD)), 2)
+    a = r.read_line(line(json.loads(json.dumps(GOOD))), 2)
     other = json.loads(json.dumps(GOOD))
     other["id"] = "T-2"
-    b = r.read(other, 3)
+    b = r.read_line(line(other), 3)
     assert isinstance(a, Ticket) and isinstance(b, Ticket)
     assert a.customer is b.customer and a.priority is b.priority
     work_a = [e.work for e in a.events if e.work]
@@ -194,7 +258,7 @@ _odd = st.one_of(
     st.just({"a": "b", "c": 2}),
 )
 _keys = st.sampled_from(
-    [*sorted(_FAST_TICKET_FIELDS | _FAST_EVENT_FIELDS | {"bogus"}), "at", "type", "duration"]
+    [*sorted(FAST_TICKET_FIELDS | FAST_EVENT_FIELDS | {"bogus"}), "at", "type", "duration"]
 )
 
 
@@ -219,11 +283,11 @@ def test_fast_path_agrees_with_the_careful_path(
     record = copy.deepcopy(GOOD)
     for edit in edits:
         _edit(record, *edit)
-    fast = reader(warnings_matter=warnings_matter).read(copy.deepcopy(record), 2)
-    if fast is _Careful.CHECK_ALL:
+    fast = reader(warnings_matter=warnings_matter).read_line(line(record), 2)
+    if fast is Careful.CHECK_ALL:
         return
     assert Draft202012Validator(ticket_schema()).is_valid(record), record
-    if fast is _Careful.SCHEMA_VALID:
+    if fast is Careful.SCHEMA_VALID:
         return
     assert isinstance(fast, Ticket)
     slow, errors, warnings = careful(record)
@@ -239,27 +303,27 @@ LONG_WORK = {"type": "work", "kind": "remote", "duration": "25h"}
 @pytest.mark.parametrize(
     ("edit", "verdict"),
     [
-        ({"customer": "zed"}, _Careful.CHECK_ALL),  # no subscription: an error
-        ({"created": "2026-01-05T10:45:00+01:00"}, _Careful.CHECK_ALL),  # events before it
-        ({"priority": None}, _Careful.CHECK_ALL),  # null: the schema says no
-        ({"bogus": 1}, _Careful.CHECK_ALL),
-        ({"created": "2026-05-01T10:00:00+02:00"}, _Careful.CHECK_ALL),  # and events before
+        ({"customer": "zed"}, Careful.CHECK_ALL),  # no subscription: an error
+        ({"created": "2026-01-05T10:45:00+01:00"}, Careful.CHECK_ALL),  # events before it
+        ({"priority": None}, Careful.CHECK_ALL),  # null: the schema says no
+        ({"bogus": 1}, Careful.CHECK_ALL),
+        ({"created": "2026-05-01T10:00:00+02:00"}, Careful.CHECK_ALL),  # and events before
         ({"events": [{"at": "2026-05-01T10:00:00+02:00", "type": "replied"}]}, None),
         ({"events": [{"at": "2026-01-06T10:00:00+01:00", "type": "reopened"}]}, None),
         ({"events": [{"at": "2026-01-06T10:00:00+01:00", **LONG_WORK}]}, None),
     ],
 )
 def test_warnings_take_the_careful_path_only_when_someone_listens(
-    edit: dict[str, Any], verdict: _Careful | None
+    edit: dict[str, Any], verdict: Careful | None
 ) -> None:
     record = {**copy.deepcopy(GOOD), **edit}
-    listened = reader(warnings_matter=True).read(copy.deepcopy(record), 2)
-    unheard = reader(warnings_matter=False).read(copy.deepcopy(record), 2)
+    listened = reader(warnings_matter=True).read_line(line(record), 2)
+    unheard = reader(warnings_matter=False).read_line(line(record), 2)
     if verdict is not None:
         assert listened is unheard is verdict
         return
     # Only warnings: the careful path reports them, and builds the same ticket.
-    assert listened is _Careful.SCHEMA_VALID and isinstance(unheard, Ticket)
+    assert listened is Careful.SCHEMA_VALID and isinstance(unheard, Ticket)
     slow, errors, warnings = careful(record)
     assert errors == [] and len(warnings) == 1
     assert_same_ticket(unheard, slow)
@@ -293,7 +357,7 @@ def _work(**fields: Any) -> dict[str, Any]:
 )
 def test_each_of_these_takes_the_careful_path(event: dict[str, Any]) -> None:
     record = {**copy.deepcopy(GOOD), "events": [event]}
-    assert reader().read(copy.deepcopy(record), 2) is _Careful.CHECK_ALL
+    assert reader().read_line(line(record), 2) is Careful.CHECK_ALL
     slow, errors, _ = careful(record)
     assert errors and slow is None
 
@@ -321,7 +385,7 @@ def test_each_of_these_takes_the_careful_path(event: dict[str, Any]) -> None:
 )
 def test_each_of_these_tickets_takes_the_careful_path(edit: dict[str, Any]) -> None:
     record = {**copy.deepcopy(GOOD), **edit}
-    assert reader().read(copy.deepcopy(record), 2) is _Careful.CHECK_ALL
+    assert reader().read_line(line(record), 2) is Careful.CHECK_ALL
     slow, errors, _ = careful(record)
     assert errors and slow is None
 
@@ -372,7 +436,7 @@ def test_equal_instants_spelled_apart_go_to_the_careful_path() -> None:
         {"at": "2026-01-05T10:00:00.50+01:00", "type": "replied"},
         {"at": "2026-01-05T10:00:00.5+01:00", "type": "waiting"},
     ]
-    assert reader().read(copy.deepcopy(record), 2) is _Careful.CHECK_ALL
+    assert reader().read_line(line(record), 2) is Careful.CHECK_ALL
     slow, errors, warnings = careful(record)
     assert slow is not None and errors == [] and warnings == []
 
@@ -420,7 +484,7 @@ def generated() -> list[str]:
 
 def _no_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        _FastTicketReader, "read_line", lambda self, raw, lineno: _Careful.CHECK_ALL
+        FastTicketReader, "read_line", lambda self, raw, lineno: Careful.CHECK_ALL
     )
 
 
@@ -531,7 +595,7 @@ def test_duplicates_are_exact_even_when_hashes_collide(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collide: bool
 ) -> None:
     if collide:  # every id hashes alike: each hit must be checked against the real ids
-        monkeypatch.setattr(scenario_io, "_id_hash", lambda key: 12345)
+        monkeypatch.setattr(ticket_lines, "_id_hash", lambda key: 12345)
     distinct = _file_with_ids(tmp_path, ["A", "B", 7, "7x", "C"])
     assert _duplicates(distinct) == []
     dup = _file_with_ids(tmp_path, ["A", "B", 7, "C", "7", "B", "D"])
@@ -552,7 +616,7 @@ def test_the_first_hit_rescans_once_and_ignores_unreadable_lines(tmp_path: Path)
         b'{"type": "ticket", "id": 5}',
     ]
     path.write_bytes(b"\n".join(lines) + b"\n")
-    ids = _TicketIds(path, 0, 1)
+    ids = TicketIds(path, 0, 1)
     for key, line in (("A", 1), ("5", 6)):
         assert ids.add(key, line) is None
     assert ids.add("5", 7) == 6  # a real hit: the file is read again up to line 7
@@ -562,7 +626,7 @@ def test_the_first_hit_rescans_once_and_ignores_unreadable_lines(tmp_path: Path)
 
 
 def test_ids_cost_at_most_32_bytes_each() -> None:
-    ids = _TicketIds(Path("unused.jsonl"), 0, 1)
+    ids = TicketIds(Path("unused.jsonl"), 0, 1)
     n = 100_000
     for i in range(n):
         assert ids.add(f"T-{i}", i + 2) is None
