@@ -145,13 +145,16 @@ class Careful(enum.Enum):
 # and a field set to null fails to decode, as the schema rejects null. Events are a union
 # tagged by their "type", so each kind of event takes only its own fields: a "duration" on
 # a "replied" event is an unknown field there. Anything that fails to decode goes to the
-# careful path, which says what is wrong and where.
+# careful path, which says what is wrong and where. Like the scenario records, the wire
+# Structs are not tracked by the garbage collector: they hold values, never a cycle.
 
 MaybeStr = str | UnsetType
 MaybeBool = bool | UnsetType
 
 
-class _WireEvent(msgspec.Struct, forbid_unknown_fields=True, tag_field="type", kw_only=True):
+class _WireEvent(
+    msgspec.Struct, forbid_unknown_fields=True, tag_field="type", kw_only=True, gc=False
+):
     """An event with only ``at`` (and a note): every kind but work and priority_changed."""
 
     event_kind: ClassVar[EventKind]
@@ -203,7 +206,7 @@ _AnyWireEvent = (
 )
 
 
-class _WireTicket(msgspec.Struct, forbid_unknown_fields=True):
+class _WireTicket(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     type: str
     id: str | int
     customer: str
