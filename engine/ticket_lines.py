@@ -33,7 +33,6 @@ from tierwise.engine.scenario_values import (
     LONG_WORK_SECONDS,
     ValueProblem,
     parse_duration,
-    parse_timestamp,
     ticket_schema,
 )
 
@@ -158,7 +157,7 @@ class _WireEvent(
     """An event with only ``at`` (and a note): every kind but work and priority_changed."""
 
     event_kind: ClassVar[EventKind]
-    at: str
+    at: dt.datetime
     note: MaybeStr = UNSET
 
 
@@ -166,7 +165,7 @@ class _WireWork(_WireEvent, tag="work"):
     event_kind = EventKind.WORK
     kind: str
     duration: MaybeStr = UNSET  # either a duration...
-    end: MaybeStr = UNSET  # ...or an end
+    end: dt.datetime | UnsetType = UNSET  # ...or an end
     out_of_hours_requested: MaybeBool = UNSET
 
 
@@ -210,7 +209,7 @@ class _WireTicket(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     type: str
     id: str | int
     customer: str
-    created: str
+    created: dt.datetime
     priority: MaybeStr = UNSET
     channel: MaybeStr = UNSET
     category: MaybeStr = UNSET
@@ -234,10 +233,30 @@ FAST_TICKET_FIELDS = frozenset(
 FAST_EVENT_FIELDS = frozenset(
     ("at", "type", "priority", "kind", "duration", "end", "out_of_hours_requested", "note")
 )
-#: An instant as ``isoformat()`` writes it, which ``fromisoformat`` reads exactly as
-#: parse_timestamp does; other forms the schema allows go through parse_timestamp.
-_ISOFORMAT = re.compile(r"\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?[+-]\d\d:\d\d", re.ASCII)
-_FROMISOFORMAT = dt.datetime.fromisoformat
+# Instants. msgspec parses RFC 3339 in C and gives every instant with the same UTC offset
+# the same ``tzinfo`` object, so that comparing two of them is a plain comparison (with two
+# distinct but equal ``timezone`` objects, CPython calls ``utcoffset()`` on both: 16 times
+# slower, and the simulator compares instants all the time). It accepts a little more than
+# the schema does, though: more than six digits of fraction (rounded to microseconds), a
+# UTC offset without its colon ("+0100"), and no offset at all. A line with any of these
+# goes to the careful path: the last shows as a naive datetime, the other two are looked
+# for in the raw line below, which holds each string verbatim when it has no backslash
+# (no escape can hide a character). The schema's other forms that msgspec refuses (no
+# seconds, impossible dates...) fail to decode and go to the careful path too.
+# tests/test_scenario_io_fast.py holds this to the schema on generated timestamps.
+_LONG_FRACTION = re.compile(rb"\.\d{7}").search
+_SIGNED_FOUR_DIGITS = re.compile(rb'[+-]\d{4}"').finditer  # "+0100" or "customer-0046"
+_DIGITS = b"0123456789"
+
+
+def _lax_instant(raw: bytes) -> bool:
+    """Whether the line may hold an instant that msgspec reads but the schema refuses."""
+    if b"\\" in raw or _LONG_FRACTION(raw):
+        return True
+    # an offset without a colon follows the seconds (or their fraction): a digit
+    return any(raw[m.start() - 1] in _DIGITS for m in _SIGNED_FOUR_DIGITS(raw))
+
+
 _CACHE_LIMIT = 4096  # distinct names and durations remembered per file
 _NOT_READ = (msgspec.DecodeError, ValueError, RecursionError)  # ValueError: not UTF-8
 
@@ -253,7 +272,6 @@ class FastSchema:
             and frozenset(event["properties"]) == FAST_EVENT_FIELDS
             and frozenset(event["properties"]["type"]["enum"]) == {k.value for k in EventKind}
         )
-        self.timestamp = re.compile(defs["timestamp"]["pattern"]).search
         self.duration = re.compile(defs["duration"]["pattern"]).search
         self.name = re.compile(defs["name"]["pattern"]).search
         self.name_min = int(defs["name"].get("minLength", 0))
@@ -294,6 +312,8 @@ class FastTicketReader:
         """One line as read from the file, with its newline."""
         if not self.schema.usable:
             return Careful.CHECK_ALL
+        if _lax_instant(raw):
+            return Careful.CHECK_ALL
         try:
             wire = self.decode(raw)
         except _NOT_READ:
@@ -311,8 +331,8 @@ class FastTicketReader:
         else:
             key = str(tid)
         customer = self.customers.get(wire.customer)
-        created = self.timestamp(wire.created)
-        if customer is None or created is None or wire.type != "ticket":
+        created = wire.created
+        if customer is None or created.tzinfo is None or wire.type != "ticket":
             return check_all
         name = self.name
         priority = channel = category = product = None
@@ -355,35 +375,15 @@ class FastTicketReader:
         check_all = Careful.CHECK_ALL
         work_kind, priority_changed = EventKind.WORK, EventKind.PRIORITY_CHANGED
         resolved_kinds, reopened = (EventKind.RESOLVED, EventKind.CLOSED), EventKind.REOPENED
-        isoformat, fromisoformat = _ISOFORMAT.fullmatch, _FROMISOFORMAT
         events: list[Event] = []
         latest = created  # no event before the ticket, nor before the event above it
-        latest_text, latest_offset = "", ""  # how ``latest`` was written, if as _ISOFORMAT
         resolved = warned = False
         for item in items:
+            at = item.at
+            if at.tzinfo is None or at < latest:
+                return check_all
+            latest = at
             kind = item.event_kind
-            text = item.at
-            if isoformat(text):  # self.timestamp(text), inlined
-                try:
-                    at = fromisoformat(text)
-                except ValueError:
-                    return check_all
-                offset = text[-6:]
-            elif (parsed := self.timestamp(text)) is not None:
-                at, offset = parsed, ""
-            else:
-                return check_all
-            # Two instants written as _ISOFORMAT with the same offset sort as their text
-            # (fixed-width fields; of two fractions, a prefix sorts first), and comparing
-            # text is ten times cheaper than comparing datetimes whose tzinfo objects differ.
-            # Equal instants spelled apart (".5", ".50") may look out of order: the careful
-            # path then decides.
-            if offset and offset == latest_offset:
-                if text < latest_text:
-                    return check_all
-            elif at < latest:
-                return check_all
-            latest, latest_text, latest_offset = at, text, offset
             priority: str | None = None
             work: WorkSession | None = None
             if kind is work_kind:
@@ -416,24 +416,13 @@ class FastTicketReader:
                 return None
             seconds = self.duration(item.duration)
         elif item.end is not UNSET:
-            end = self.timestamp(item.end)
-            seconds = None if end is None else round((end - at).total_seconds())
+            end = item.end
+            seconds = None if end.tzinfo is None else round((end - at).total_seconds())
         else:
             return None
         if seconds is None or seconds < 0:
             return None
         return WorkSession(kind, seconds, item.out_of_hours_requested is True)
-
-    def timestamp(self, value: str) -> dt.datetime | None:
-        """The instant parse_timestamp gives, if the schema allows ``value``; else None."""
-        try:
-            if _ISOFORMAT.fullmatch(value):
-                return _FROMISOFORMAT(value)
-            if self.schema.timestamp(value):
-                return parse_timestamp(value)
-        except ValueError:  # ValueProblem too
-            return None
-        return None
 
     def duration(self, value: str) -> int | None:
         """The seconds parse_duration gives, if the schema allows ``value``; else None."""
