@@ -334,19 +334,20 @@ class FastTicketReader:
         created = wire.created
         if customer is None or created.tzinfo is None or wire.type != "ticket":
             return check_all
-        name = self.name
+        # names seen before are one dict lookup (``name`` checks and interns the new ones)
+        names, name = self.names, self.name
         priority = channel = category = product = None
-        if wire.priority is not UNSET and (priority := name(wire.priority)) is None:
+        if (v := wire.priority) is not UNSET and (priority := names.get(v) or name(v)) is None:
             return check_all
-        if wire.channel is not UNSET and (channel := name(wire.channel)) is None:
+        if (v := wire.channel) is not UNSET and (channel := names.get(v) or name(v)) is None:
             return check_all
-        if wire.category is not UNSET and (category := name(wire.category)) is None:
+        if (v := wire.category) is not UNSET and (category := names.get(v) or name(v)) is None:
             return check_all
-        if wire.product_status is not UNSET and (product := name(wire.product_status)) is None:
+        if (v := wire.product_status) is not UNSET and (product := names.get(v) or name(v)) is None:
             return check_all
         fields: dict[str, str] = {}
         if wire.fields is not UNSET:
-            fields = {key: _field_text(value) for key, value in wire.fields.items()}
+            fields = {k: _field_text(v) for k, v in wire.fields.items()}
         span = SourceSpan(self.file, lineno, 1)
         events = self.events(wire.events or (), created, span)
         if type(events) is not list:
