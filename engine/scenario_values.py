@@ -40,16 +40,19 @@ class ValueProblem(ValueError):
 
 
 _TS_RE = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)([Zz]|[+-]\d{2}:\d{2})$"
+    r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)([Zz]|[+-]\d{2}:?\d{2})$"
 )
 
 _NAIVE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME_RE = re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?$")
+_TIME_RE = re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$")
 
 
 def parse_timestamp(text: str) -> dt.datetime:
     """An RFC 3339 instant; the offset is mandatory because a wall time alone is ambiguous.
+
+    The offset may also be written without its colon (``+0100``, ISO 8601's basic form, as
+    ``strftime("%z")`` writes it): many exports do, and it is just as unambiguous.
 
     A well-formed instant costs one regex and ``fromisoformat``; the regexes that explain what
     is wrong run only when that fails (their patterns never overlap the good one).
@@ -62,7 +65,11 @@ def parse_timestamp(text: str) -> dt.datetime:
     m = _TS_RE.match(s)
     if not m:
         raise _timestamp_problem(text, s)
-    zone = "+00:00" if m.group(3) in ("Z", "z") else m.group(3)
+    zone = m.group(3)
+    if zone in ("Z", "z"):
+        zone = "+00:00"
+    elif len(zone) == 5:  # "+0100", as strftime's %z writes it
+        zone = f"{zone[:3]}:{zone[3:]}"
     try:
         value = dt.datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}{zone}")
     except ValueError as exc:
