@@ -70,6 +70,7 @@ from tierwise.engine.invoices import (
     LineGroup,
     LineKind,
     MoneyResult,
+    check_currency,
     count_text,
     money_text,
     sum_money,
@@ -277,6 +278,27 @@ class Balance:
         self.acquired_ts = self.acquired.timestamp()
         self.expires_ts = math.inf if self.expires is None else self.expires.timestamp()
 
+    @classmethod
+    def stamped(cls, label: str, kinds: frozenset[str], acquired: dt.datetime,
+                acquired_ts: float, expires: dt.datetime | None, expires_ts: float, left: int,
+                seq: int, rule: SourceSpan | None = None) -> Balance:
+        """A balance whose epoch seconds the caller knows already (the included hours of a
+        period are the same for every customer of a zone): what ``__init__`` builds,
+        without its two ``timestamp()`` calls. ``expires_ts`` is inf when ``expires`` is
+        None."""
+        bal = cls.__new__(cls)
+        bal.label = label
+        bal.kinds = kinds
+        bal.acquired = acquired
+        bal.expires = expires
+        bal.left = left
+        bal.seq = seq
+        bal.rule = rule
+        bal.pack = None
+        bal.acquired_ts = acquired_ts
+        bal.expires_ts = expires_ts
+        return bal
+
     def covers(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds
 
@@ -304,8 +326,9 @@ def _draw(balances: Sequence[Balance], kind: str, at: float,
           seconds: int) -> tuple[list[tuple[Balance, int]], int]:
     """:func:`draw` at an epoch instant (how the ledger settles sessions)."""
     draws: list[tuple[Balance, int]] = []
-    usable = [b for b in balances
-              if b.left > 0 and b.acquired_ts <= at < b.expires_ts and b.covers(kind)]
+    usable = [b for b in balances  # b.covers(kind), inlined
+              if b.left > 0 and b.acquired_ts <= at < b.expires_ts and (not b.kinds
+                                                                           or kind in b.kinds)]
     if len(usable) > 1:
         usable.sort(key=_drawing_order)
     rest = seconds
@@ -485,6 +508,12 @@ def _period_table(cycle: BillingCycle, start: dt.datetime, last: dt.datetime
     return periods, tuple(p.start for p in periods), tuple(bounds)
 
 
+@functools.lru_cache(maxsize=64)
+def _rounded_zero(currency: str) -> Money:
+    """``Money.zero(currency).rounded()``: immutable, so one per currency serves everyone."""
+    return Money.zero(currency).rounded()
+
+
 class _Customer:
     """One subscription's billing state: its plan timeline and periods, and collected input."""
 
@@ -493,18 +522,25 @@ class _Customer:
         self.sub = sub
         plans = catalog.plans
         self.timeline = timeline
+        # without a switch, plan_at() answers the first plan at every instant
+        self.fixed_plan = None if timeline.switches else plans[timeline.first]
         self.currency = subscription_currency([plans[n] for n in timeline.names])
         self.cycle = timeline.cycle
         self.period = self.cycle.period
         self.zone = self.cycle.zone
         last = as_of if sub.end is None else min(sub.end, as_of)
         self.periods, self.starts, self.bounds = _period_table(self.cycle, sub.start, last)
+        # the invoiced range as epoch seconds: period_at(t) is None exactly outside it
+        self.bounds_from = self.bounds[0] if self.bounds else math.inf
+        self.bounds_until = self.bounds[-1] if self.bounds else -math.inf
         # the plan whose fee each period pays (and whose terms hold at its start)
-        self.period_plans = [plans[timeline.plan_at(p.start)] for p in self.periods]
+        self.period_plans = ([self.fixed_plan] * len(self.periods) if self.fixed_plan is not None
+                             else [plans[timeline.plan_at(p.start)] for p in self.periods])
         self.ended = sub.end is not None and sub.end <= as_of
-        self.zero = Money.zero(self.currency).rounded()
+        self.zero = _rounded_zero(self.currency)
         # the last pack purchase: sessions before it may be warned about (_warn_pack_later)
         self.last_pack = max((p.bought.timestamp() for p in sub.packs), default=-math.inf)
+        self.sub_start_ts = sub.start.timestamp()
         self.work = _WorkLog()
         self.drawn: dict[int, Balance] = {}  # the balances sessions drew from, by seq
         self.grants: list[IncidentGrant] = []
@@ -565,10 +601,15 @@ class Ledger:
         self._book = AggregateBook()
         # (currency, terms, seconds charged per part, parts in hours) -> rounded amount
         self._charged: dict[tuple[str, int, tuple[int, ...], tuple[bool, ...]], Decimal] = {}
-        # immutable lines that many customers share (the same fee for the same period)
-        self._fee_lines: dict[tuple[object, ...], InvoiceLine] = {}
-        # (included hours rule, its period, zone) -> (balance label, expiry)
-        self._included: dict[tuple[int, PeriodSpan, ZoneInfo], tuple[str, dt.datetime]] = {}
+        # immutable lines that many customers share (the same fee for the same period), by
+        # (fee terms, period key), with the period's fee they make
+        self._fee_lines: dict[tuple[int, str], tuple[InvoiceLine, Money]] = {}
+        # (plan, currency, amount, how, flags) of a fee -> its number (Settlement._fee_id)
+        self._fee_terms: dict[tuple[str, str, Money, str, tuple[str, ...]], int] = {}
+        # (included hours rule, its period, zone) -> (balance label, expiry, the period's
+        # start and the expiry as epoch seconds, and the rule's span as balances cite it)
+        self._included: dict[tuple[int, PeriodSpan, ZoneInfo],
+                             tuple[str, dt.datetime, float, float, SourceSpan | None]] = {}
         errors: list[Diagnostic] = []
         for plan in catalog.plans.values():
             try:
@@ -810,13 +851,16 @@ class Ledger:
     def _collect_sessions(self, cust: _Customer, ticket: Ticket) -> None:
         priority = ticket.priority
         plans = self.catalog.plans
+        fixed = cust.fixed_plan
         for event in ticket.events:
             kind = event.kind
-            if kind is _PRIORITY_CHANGED and event.priority is not None:
-                priority = event.priority
-            if kind is not _WORK or event.work is None:
+            if kind is not _WORK:
+                if kind is _PRIORITY_CHANGED and event.priority is not None:
+                    priority = event.priority
                 continue
             work = event.work
+            if work is None:
+                continue
             span = event.source or ticket.source
             if work.seconds < 0:
                 self._errors.append(Diagnostic(
@@ -828,17 +872,21 @@ class Ledger:
                 self._warn(f"ticket {ticket.id}: work session at {event.at.isoformat()} lasts "
                            f"{format_seconds(work.seconds)} (over 24 h); billed as given", span)
             at = event.at
-            plan = plans[cust.plan_at(at)]
+            plan = fixed if fixed is not None else plans[cust.plan_at(at)]
             # the attributes as of this session; built only when the plan's rules test any
             attrs = ticket.attributes(priority) if self._tested[plan.name] else _NO_ATTRIBUTES
             number = self.session_terms(plan, work.kind, ticket.express, attrs)
             start = at.timestamp()
             # keep the span only where settling may warn: no rate, outside the invoiced
-            # periods, or charged although a pack was bought later
-            keep = (self._terms[number].rate is None or cust.period_at(start) is None
+            # periods (cust.period_at(start) is None), or charged although a pack was
+            # bought later
+            keep = (self._terms[number].rate is None
+                    or not cust.bounds_from <= start < cust.bounds_until
                     or start < cust.last_pack)
-            cust.work.add(start, self.zone_number(at.tzinfo), work.seconds, number, ticket.id,
-                          span, keep)
+            zone = self._zone_numbers.get(at.tzinfo)
+            if zone is None:
+                zone = self.zone_number(at.tzinfo)
+            cust.work.add(start, zone, work.seconds, number, ticket.id, span, keep)
 
     # ----------------------------------------------------------------- settling
 
@@ -872,7 +920,7 @@ class _Settlement:
         self.plans = ledger.catalog.plans
         self.aggregates = aggregates
         self.lines: list[list[InvoiceLine | LineGroup]] = [[] for _ in cust.periods]
-        self.fees: list[Money] = [Money.zero(cust.currency) for _ in cust.periods]
+        self.fees: list[Money] = [Money.zero(cust.currency)] * len(cust.periods)  # immutable
         self.records: list[CreditRecord] = []
         self.pending: list[_PendingCredit] = []
         self.balances: list[Balance] = []
@@ -880,6 +928,7 @@ class _Settlement:
         self.suppressing: list[PeriodSpan] = []
         self.used_claims: set[int] = set()
         self._fee_cache: dict[str, tuple[Money, str, tuple[str, ...]]] = {}
+        self._fee_ids: dict[str, int] = {}
         self.name = cust.sub.customer
 
     def run(self) -> tuple[list[Invoice], list[CreditRecord]]:
@@ -915,6 +964,18 @@ class _Settlement:
         found = self._fee_cache.get(plan.name)
         if found is None:
             found = self._fee_cache[plan.name] = self._work_out_fee(plan)
+        return found
+
+    def _fee_id(self, plan: Plan) -> int:
+        """A number for this customer's fee terms of a plan (currency, amount, how, flags),
+        the same for every customer whose fee lines read alike: with the period's key it
+        names a shared fee line (a small key, cheap to hash once per period)."""
+        found = self._fee_ids.get(plan.name)
+        if found is None:
+            amount, how, flags = self._fee_of(plan)
+            terms = self.ledger._fee_terms
+            found = self._fee_ids[plan.name] = terms.setdefault(
+                (plan.name, self.cust.currency, amount, how, flags), len(terms))
         return found
 
     def _work_out_fee(self, plan: Plan) -> tuple[Money, str, tuple[str, ...]]:
@@ -954,18 +1015,24 @@ class _Settlement:
         prorated change is split by days instead (docs/money.md "Fees")."""
         cust = self.cust
         shared = self.ledger._fee_lines
+        fee_plan, fee_id = None, 0  # the plan whose fee terms' number is fee_id
         for i, period in enumerate(cust.periods):
             plan = cust.period_plans[i]
             if not cust.timeline.switches:
-                # The common case, one plan all along: the line is the same for every
-                # customer with the same fee terms, so it is built once and shared.
-                amount, how, flags = self._fee_of(plan)
-                key = (plan.name, period.key, amount, how, flags)
-                line = shared.get(key)
-                if line is None:
-                    line = shared[key] = self._fee_line(plan, period, amount, how, flags)
+                # The common case, one plan all along: the line, and the period's fee (zero
+                # plus the line), are the same for every customer with the same fee terms
+                # (currency included), so they are built once and shared.
+                if plan is not fee_plan:
+                    fee_plan, fee_id = plan, self._fee_id(plan)
+                key = (fee_id, period.key)
+                found = shared.get(key)
+                if found is None:
+                    amount, how, flags = self._fee_of(plan)
+                    line = self._fee_line(plan, period, amount, how, flags)
+                    found = shared[key] = (line, self.fees[i] + line.amount)
+                line, fee = found
                 self.lines[i].append(line)
-                self.fees[i] = self.fees[i] + line.amount
+                self.fees[i] = fee
                 continue
             segments, cuts = self._prorated_segments(period, plan.name)
             days_total = (period.end.date() - period.start.date()).days
@@ -1193,8 +1260,11 @@ class _Settlement:
 
     def _included_hours(self) -> None:
         cust = self.cust
+        ledger = self.ledger
         granted: set[tuple[int, str]] = set()
-        known = self.ledger._included
+        known = ledger._included
+        sub_start = cust.sub.start
+        sub_start_ts = cust.sub_start_ts
         for i, period in enumerate(cust.periods):
             for rule in cust.period_plans[i].included_hours:
                 span = (period if rule.period is cust.period
@@ -1203,14 +1273,20 @@ class _Settlement:
                 if key in granted:
                     continue
                 granted.add(key)
-                label_expiry = known.get((id(rule), span, cust.zone))
-                if label_expiry is None:  # the same for every customer in the zone
-                    label_expiry = known[(id(rule), span, cust.zone)] = _included_label(
-                        rule, span, cust.zone)
-                label, expires = label_expiry
-                self.balances.append(Balance(
-                    label, rule.kinds, max(span.start, cust.sub.start), expires,
-                    rule.seconds, self.ledger._next_seq(), _span(rule.span)))
+                found = known.get((id(rule), span, cust.zone))
+                if found is None:  # the same for every customer in the zone
+                    label, expires = _included_label(rule, span, cust.zone)
+                    found = known[(id(rule), span, cust.zone)] = (
+                        label, expires, span.start.timestamp(), expires.timestamp(),
+                        _span(rule.span))
+                label, expires, start_ts, expires_ts, where = found
+                # max(span.start, sub.start), compared as epoch seconds (the same order)
+                acquired, acquired_ts = span.start, start_ts
+                if sub_start_ts > start_ts:
+                    acquired, acquired_ts = sub_start, sub_start_ts
+                self.balances.append(Balance.stamped(
+                    label, rule.kinds, acquired, acquired_ts, expires, expires_ts,
+                    rule.seconds, ledger._next_seq(), where))
 
     def _packs(self) -> None:
         cust = self.cust
@@ -1258,9 +1334,11 @@ class _Settlement:
         current: int | None = None
         first = 0  # position of the first session of the current period
         total = cust.zero.amount
+        starts, bounds, draw_end, draw_taken = log.starts, cust.bounds, log.draw_end, log.draw_taken
+        lo = hi = 0.0  # bounds of the current period: its sessions skip the search
         for position, index in enumerate(log.sort()):
-            start = log.starts[index]
-            period = cust.period_at(start)
+            start = starts[index]
+            period = current if lo <= start < hi else cust.period_at(start)
             if period != current:
                 if current is not None:
                     self._add_work(current, first, position, total)
@@ -1271,8 +1349,10 @@ class _Settlement:
                 self.balances = [b for b in self.balances
                                  if b.left > 0 and b.expires_ts > start]
                 if period is not None:
-                    until = cust.bounds[period + 1]
-                    self.drawable = [b for b in self.balances if b.acquired_ts < until]
+                    lo, hi = bounds[period], bounds[period + 1]
+                    self.drawable = [b for b in self.balances if b.acquired_ts < hi]
+                else:
+                    lo = hi = 0.0
             if period is None:
                 ends = "" if cust.sub.end is None else str(cust.sub.end.date())
                 ledger._warn(
@@ -1282,7 +1362,7 @@ class _Settlement:
                     f"{ends}, as_of {ledger.as_of.date()}); not billed", log.spans.get(index))
             else:
                 total += self._settle(index, start)
-            log.end_session()
+            draw_end.append(len(draw_taken))  # log.end_session()
         if current is not None:
             self._add_work(current, first, len(log.order), total)
 
@@ -1295,7 +1375,8 @@ class _Settlement:
         amount. The explanation is built by :func:`_session_lines` when read."""
         ledger, cust = self.ledger, self.cust
         log = cust.work
-        terms = ledger.terms(log.terms[index])
+        number = log.terms[index]
+        terms = ledger._terms[number]
         rate = terms.rate
         if rate is None:
             ledger._warn(f"plan {terms.plan} has no rate for {terms.kind} work (ticket "
@@ -1306,21 +1387,28 @@ class _Settlement:
             return cust.zero.amount
         if rate.price_per_hour is None:
             return cust.zero.amount
-        parts = _billables(start, ledger._zones[log.zones[index]], log.seconds[index],
-                           terms.overhead, rate, ledger.session_calendar(terms, cust.zone))
+        parts: Sequence[tuple[int, bool]]
+        if terms.split:
+            parts = _billables(start, ledger._zones[log.zones[index]], log.seconds[index],
+                               terms.overhead, rate, ledger.session_calendar(terms, cust.zone))
+        else:  # not cut at the hours: one part in hours, as _billables gives it without a calendar
+            parts = ((round_up(log.seconds[index] + terms.overhead, rate.increment_seconds),
+                      True),)
         rests: list[int] = []
-        for number, (billable, _inside) in enumerate(parts):
-            draws, rest = _draw(self.drawable, terms.kind, start, billable)
+        kind = terms.kind
+        for part, (billable, _inside) in enumerate(parts):
+            draws, rest = _draw(self.drawable, kind, start, billable)
             rests.append(rest)
             for bal, taken in draws:
-                log.record_draw(number, bal, taken)
+                log.record_draw(part, bal, taken)
                 cust.drawn[bal.seq] = bal
         if not any(rests):
             return cust.zero.amount
-        self._warn_pack_later(index, start, terms.kind)
+        if start < cust.last_pack:
+            self._warn_pack_later(index, start, kind)
         # the same few charges recur (whole increments of a few rates): priced once each
         in_hours = tuple(inside for _b, inside in parts)
-        key = (cust.currency, log.terms[index], tuple(rests), in_hours)
+        key = (cust.currency, number, tuple(rests), in_hours)
         amount = ledger._charged.get(key)
         if amount is None:
             unrounded, _ = _charge(rate.price_per_hour, in_hours, rests, terms)
@@ -1368,7 +1456,7 @@ class _Settlement:
     def _apply_credits(self) -> list[Invoice]:
         """Put credits on the first invoice due; never below zero unless refunds are paid."""
         cust = self.cust
-        zero = Money.zero(cust.currency).rounded()
+        zero = cust.zero  # Money.zero(cust.currency).rounded()
         by_period: dict[int, list[_PendingCredit]] = {}
         applied_at: dict[int, str] = {}
         for item in sorted(self.pending, key=lambda p: (p.due, p.seq)):
@@ -1377,11 +1465,20 @@ class _Settlement:
                 by_period.setdefault(index, []).append(item)
         carry = zero
         invoices: list[Invoice] = []
+        vat_spans: dict[str, SourceSpan | None] = {}
         for i, period in enumerate(cust.periods):
             plan = cust.period_plans[i]
             lines = self.lines[i]
-            room = sum_money((line.amount if isinstance(line, InvoiceLine) else line.total
-                              for line in lines), cust.currency)
+            amounts = [line.amount if isinstance(line, InvoiceLine) else line.total
+                       for line in lines]
+            due_here = by_period.get(i, ())
+            if not due_here and not carry.amount > 0:
+                # nothing to take from this invoice: its total is not needed (only the
+                # check that summing it would not mix currencies)
+                check_currency(amounts, cust.currency)
+                invoices.append(self._invoice(period, plan, lines, None, vat_spans))
+                continue
+            room = sum_money(amounts, cust.currency)
             paid_out = plan.refunds_paid_out
             if carry.amount > 0:
                 take = carry if paid_out else min(carry, max(room, zero))
@@ -1391,7 +1488,7 @@ class _Settlement:
                                              f"invoices"))
                     room = room - take
                     carry = carry - take
-            for item in by_period.get(i, []):
+            for item in due_here:
                 take = item.amount if paid_out else min(item.amount, max(room, zero))
                 rest = item.amount - take
                 how = item.how
@@ -1405,13 +1502,20 @@ class _Settlement:
                 lines.append(InvoiceLine(
                     LineKind.CARRIED_FORWARD, f"credit carried forward: {money_text(carry)}", zero,
                     "credits exceed this invoice; the rest goes on the next one"))
-            invoices.append(Invoice(
-                self.name, plan.name, period.key, period.start, period.end, cust.currency,
-                tuple(lines), plan.vat, _clause_span(plan, "vat", None),
-                carry if carry.amount > 0 else None))
+            invoices.append(self._invoice(period, plan, lines,
+                                          carry if carry.amount > 0 else None, vat_spans))
         for index, key in applied_at.items():
             self.records[index] = evolve(self.records[index], invoice_period=key)
         return invoices
+
+    def _invoice(self, period: PeriodSpan, plan: Plan, lines: list[InvoiceLine | LineGroup],
+                 carried: Money | None, vat_spans: dict[str, SourceSpan | None]) -> Invoice:
+        """The invoice of one period; ``vat_spans`` remembers each plan's VAT clause."""
+        if plan.name not in vat_spans:  # the same for every period of the plan
+            vat_spans[plan.name] = _clause_span(plan, "vat", None)
+        return Invoice(self.name, plan.name, period.key, period.start, period.end,
+                       self.cust.currency, tuple(lines), plan.vat, vat_spans[plan.name],
+                       carried)
 
 
 class _WorkLines:

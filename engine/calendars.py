@@ -692,8 +692,20 @@ class BusinessCalendar:
         times. The arithmetic is that of the three methods, which answer any case off the
         fast path (a zero allowance, an instant outside the compiled years, 24/7).
         """
-        t = self._rel(origin)
-        e = self._rel(end)
+        zone = self.zone
+        try:  # self._rel(origin), self._rel(end), inlined as in add_business
+            if origin.tzinfo is zone:
+                t = (origin - self._local_base - origin.utcoffset()).total_seconds()  # type: ignore[operator]
+            else:
+                t = (origin - _BASE).total_seconds()
+            if end.tzinfo is zone:
+                e = (end - self._local_base - end.utcoffset()).total_seconds()  # type: ignore[operator]
+            else:
+                e = (end - _BASE).total_seconds()
+        except (TypeError, AttributeError):
+            raise _naive_error(
+                end if isinstance(origin, dt.datetime) and origin.utcoffset() is not None
+                else origin, self.name) from None
         tl = self._fast
         if seconds > 0 and tl is not None and tl.lo <= t and e <= tl.hi:
             ends, starts, cum_start, n = tl.ends, tl.starts, tl.cum_start, tl.n
@@ -703,7 +715,6 @@ class BusinessCalendar:
                 target = cum_start[i] + (t - s if t > s else 0.0) + seconds
                 j = bisect_left(tl.cum_end, target, i)
                 if j < n:
-                    zone = self.zone
                     deadline = _fts(starts[j] + (target - cum_start[j]) + _BASE_TS, zone)
                     if s > t:  # closed at the origin: the clock starts at the next opening
                         start, a = _fts(s + _BASE_TS, zone), s

@@ -77,7 +77,7 @@ def status_name(target: TargetLike) -> str:
 # --------------------------------------------------------------------------- periods
 
 
-@frozen(order=True)
+@frozen(order=True, cache_hash=True)  # a key of several per-ledger caches: hashed often
 class PeriodSpan:
     """One calendar period in a zone: ``key`` as claims spell it, ``[start, end)`` local."""
 

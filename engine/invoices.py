@@ -106,7 +106,7 @@ class LineGroup(Protocol):
         ...
 
 
-@frozen
+@frozen(slots=False)  # a dict-backed frozen class builds ~2x faster than a slotted one
 class Invoice:
     """One customer's invoice for one billing period (net, VAT and gross derive from lines).
 
@@ -359,6 +359,13 @@ def sum_money(amounts: Iterable[Money], currency: str) -> Money:
             raise ValueError(f"cannot combine {currency} and {money.currency}")
         total += money.amount
     return Money(total, currency)
+
+
+def check_currency(amounts: Iterable[Money], currency: str) -> None:
+    """Raise as :func:`sum_money` would if the amounts are not all in ``currency``."""
+    for money in amounts:
+        if money.currency != currency:
+            raise ValueError(f"cannot combine {currency} and {money.currency}")
 
 
 # --------------------------------------------------------------------------- JSON Schemas

@@ -20,7 +20,7 @@ from tierwise.engine.billing import Ledger
 from tierwise.engine.errors import Diagnostic, ScenarioError
 from tierwise.engine.invoices import MoneyResult
 from tierwise.engine.model import Catalog
-from tierwise.engine.results import Status, TicketResult
+from tierwise.engine.results import Status, TargetResult, TicketResult
 from tierwise.engine.scenario import ScenarioHeader, Ticket
 from tierwise.engine.simulator import Simulator
 from tierwise.engine.summary import Summary
@@ -99,18 +99,20 @@ _OPEN = frozenset({Status.PENDING, Status.OBJECTIVE_PENDING, Status.BREACHED,
                    Status.OBJECTIVE_MISSED, Status.NOT_GUARANTEED})
 
 
-def _queue_entry(result: TicketResult, catalog: Catalog) -> QueueEntry | None:
-    """The earliest open deadline of a ticket whose plan serves by deadline.
+def _queue_entry(result: TicketResult) -> QueueEntry | None:
+    """The earliest open deadline of a ticket (whose plan serves by deadline).
 
     Open means not stopped by ``as_of``: pending targets, and overdue ones (breached or
-    objective missed with no stop), which head the queue.
+    objective missed with no stop), which head the queue. The first of equal deadlines
+    wins, as ``min`` would pick it.
     """
-    if result.plan is None or not catalog.plans[result.plan].queue_earliest_deadline_first:
+    first: TargetResult | None = None
+    for target in result.targets:
+        if target.stopped_at is None and target.status in _OPEN \
+                and (first is None or target.deadline < first.deadline):
+            first = target
+    if first is None or result.plan is None:
         return None
-    pending = [t for t in result.targets if t.stopped_at is None and t.status in _OPEN]
-    if not pending:
-        return None
-    first = min(pending, key=lambda t: t.deadline)
     return QueueEntry(result.ticket_id, result.customer, result.plan, first.deadline,
                       first.metric.value)
 
@@ -138,14 +140,16 @@ def simulate(
     queue: list[QueueEntry] = []
     count = 0
     simulate_ticket, add_result, add_money = simulator.simulate_ticket, summary.add, ledger.add
-    queued = any(p.queue_earliest_deadline_first for p in catalog.plans.values())
+    # the plans that serve by earliest deadline (None: a ticket without a plan is not queued)
+    queued = frozenset(name for name, p in catalog.plans.items()
+                       if p.queue_earliest_deadline_first)
     with replay_gc():
         for ticket in tickets:
             result = simulate_ticket(ticket)
             add_result(result)
             add_money(ticket, result)
-            if queued:
-                entry = _queue_entry(result, catalog)
+            if result.plan in queued:
+                entry = _queue_entry(result)
                 if entry is not None:
                     queue.append(entry)
             if keep_tickets:

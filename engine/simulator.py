@@ -41,7 +41,7 @@ from tierwise.engine.model import (
 from tierwise.engine.precedence import applicable
 from tierwise.engine.quantities import Clock, TargetTime, format_seconds
 from tierwise.engine.results import Status, TargetResult, TicketResult, local_text
-from tierwise.engine.scenario import Event, EventKind, ScenarioHeader, Ticket
+from tierwise.engine.scenario import Event, EventKind, ScenarioHeader, Subscription, Ticket
 from tierwise.engine.subscriptions import PlanTimeline, UnknownPlan
 
 UTC = dt.UTC
@@ -174,8 +174,8 @@ class _GuaranteeRules:
 class _PlanIndex:
     """Everything about one plan that does not depend on the ticket."""
 
-    __slots__ = ("calendar", "guarantees", "has_updates", "limits", "metrics", "plan",
-                 "reads_attributes", "zone", "zone_name")
+    __slots__ = ("calendar", "guarantees", "has_replies", "has_updates", "limits", "metrics",
+                 "plan", "reads_attributes", "zone", "zone_name")
 
     def __init__(self, plan: Plan, calendar: BusinessCalendar,
                  calendars: Mapping[str, BusinessCalendar],
@@ -193,6 +193,7 @@ class _PlanIndex:
             m: _MetricRules(m, by_metric[m], plan.priorities) for m in Metric if m in by_metric
         }
         self.has_updates = Metric.PERIODIC_UPDATE in self.metrics
+        self.has_replies = Metric.NEXT_REPLY in self.metrics
         # does any condition of this plan (or any limit of the catalog) test the ticket?
         self.reads_attributes = bool(
             any(rules.keys for rules in self.metrics.values()) or plan.coverage
@@ -204,26 +205,43 @@ class _PlanIndex:
 
 
 class _Timeline:
-    """What one pass over a ticket's events (up to ``as_of``) tells the clocks."""
+    """What one pass over a ticket's events (up to ``as_of``) tells the clocks.
+
+    Built once, at the end of :func:`_timeline`, from its local variables (one call
+    instead of ten attribute stores and six empty lists per ticket); a list nothing was
+    added to is an empty tuple.
+    """
 
     __slots__ = (
         "changes", "excluded", "first_stop", "first_stop_kind", "gaps", "messages",
         "resolved", "resolved_kind", "sessions", "waits",
     )
 
-    def __init__(self) -> None:
-        self.first_stop: dt.datetime | None = None
-        self.first_stop_kind: EventKind | None = None
-        self.resolved: dt.datetime | None = None  # set while resolved at as_of
-        self.resolved_kind: EventKind | None = None
-        self.excluded: list[tuple[dt.datetime, dt.datetime]] = []  # resolved -> reopened
-        self.waits: list[tuple[dt.datetime, dt.datetime | None]] = []  # None: still at as_of
-        self.changes: list[tuple[dt.datetime, str | None]] = []  # (at, new priority)
+    def __init__(
+        self,
+        first_stop: dt.datetime | None,
+        first_stop_kind: EventKind | None,
+        resolved: dt.datetime | None,
+        resolved_kind: EventKind | None,
+        excluded: Sequence[tuple[dt.datetime, dt.datetime]],
+        waits: Sequence[tuple[dt.datetime, dt.datetime | None]],
+        changes: Sequence[tuple[dt.datetime, str | None]],
+        messages: Sequence[tuple[dt.datetime, dt.datetime | None, EventKind | None]],
+        gaps: Sequence[tuple[dt.datetime, dt.datetime | None, EventKind | None, str]],
+        sessions: Sequence[Event],
+    ) -> None:
+        self.first_stop = first_stop
+        self.first_stop_kind = first_stop_kind
+        self.resolved = resolved  # set while resolved at as_of
+        self.resolved_kind = resolved_kind
+        self.excluded = excluded  # resolved -> reopened
+        self.waits = waits  # None: still waiting at as_of
+        self.changes = changes  # (at, new priority)
         # customer message -> (stop, stop kind) for next reply
-        self.messages: list[tuple[dt.datetime, dt.datetime | None, EventKind | None]] = []
+        self.messages = messages
         # periodic update gaps: (from, to, stop kind, what started it)
-        self.gaps: list[tuple[dt.datetime, dt.datetime | None, EventKind | None, str]] = []
-        self.sessions: list[Event] = []
+        self.gaps = gaps
+        self.sessions = sessions
 
 
 def _by_time(event: Event) -> dt.datetime:
@@ -231,16 +249,16 @@ def _by_time(event: Event) -> dt.datetime:
 
 
 def _timeline(events: Sequence[Event], received: dt.datetime, as_of: dt.datetime,
-              gaps: bool = True) -> _Timeline:
+              gaps: bool = True, replies: bool = True) -> _Timeline:
     """One pass over the events in time order; events after ``as_of`` are ignored.
 
-    ``gaps=False`` skips the periodic-update gaps (plans without an update target).
+    ``gaps=False`` skips the periodic-update gaps (plans without an update target), and
+    ``replies=False`` the customer messages awaiting a reply (plans without a next-reply
+    target): both are read only by the targets of those metrics.
     """
-    tl = _Timeline()
     if not events:
-        if gaps:
-            tl.gaps.append((received, None, None, "received"))
-        return tl
+        return _Timeline(None, None, None, None, (), (), (), (),
+                         [(received, None, None, "received")] if gaps else (), ())
     # Events come sorted from the scenario loader; only look at as_of when the last one
     # is past it, and sort (once) if they turn out not to be in order after all.
     if events[-1].at > as_of:
@@ -248,80 +266,116 @@ def _timeline(events: Sequence[Event], received: dt.datetime, as_of: dt.datetime
             events = sorted(events, key=_by_time)
         events = [e for e in events if e.at <= as_of]
         if not events:
-            return _timeline(events, received, as_of, gaps)
+            return _timeline(events, received, as_of, gaps, replies)
     open_ = True
+    first_stop: dt.datetime | None = None
+    first_stop_kind: EventKind | None = None
+    resolved: dt.datetime | None = None
+    resolved_kind: EventKind | None = None
     wait_start: dt.datetime | None = None
     gap_start: dt.datetime | None = received if gaps else None
     gap_origin = "received"
-    pending_msgs: list[dt.datetime] = []
-    messages, waits, gap_list = tl.messages, tl.waits, tl.gaps
-    first_stop: dt.datetime | None = None
+    # The lists are made on their first item (most tickets fill two or three of them).
+    pending_msgs: list[dt.datetime] | None = None
+    excluded: list[tuple[dt.datetime, dt.datetime]] | None = None
+    waits: list[tuple[dt.datetime, dt.datetime | None]] | None = None
+    changes: list[tuple[dt.datetime, str | None]] | None = None
+    messages: list[tuple[dt.datetime, dt.datetime | None, EventKind | None]] | None = None
+    gap_list: list[tuple[dt.datetime, dt.datetime | None, EventKind | None, str]] | None = None
+    sessions: list[Event] | None = None
     prev = events[0].at
     for event in events:
         at = event.at
         if at < prev:
-            return _timeline(sorted(events, key=_by_time), received, as_of, gaps)
+            return _timeline(sorted(events, key=_by_time), received, as_of, gaps, replies)
         prev = at
         kind = event.kind
         if kind is _REPLIED:
             if first_stop is None:
-                first_stop = tl.first_stop = at
-                tl.first_stop_kind = kind
+                first_stop, first_stop_kind = at, kind
             if open_:
                 if pending_msgs:
-                    messages.extend((msg, at, kind) for msg in pending_msgs)
-                    pending_msgs.clear()
+                    if messages is None:
+                        messages = []
+                    for msg in pending_msgs:  # usually one: a loop beats a generator
+                        messages.append((msg, at, kind))
+                    pending_msgs = None
                 if gap_start is not None:
+                    if gap_list is None:
+                        gap_list = []
                     gap_list.append((gap_start, at, kind, gap_origin))
                     gap_start, gap_origin = at, "previous reply"
         elif kind is _WORK:
-            tl.sessions.append(event)
+            if sessions is None:
+                sessions = []
+            sessions.append(event)
         elif kind is _WAITING:
             if open_ and wait_start is None:
                 wait_start = at
         elif kind is _CUSTOMER:
             if wait_start is not None:
+                if waits is None:
+                    waits = []
                 waits.append((wait_start, at))
                 wait_start = None
-            if open_:
+            if open_ and replies:
+                if pending_msgs is None:
+                    pending_msgs = []
                 pending_msgs.append(at)
         elif kind is _RESOLVED or kind is _CLOSED:
             if first_stop is None:
-                first_stop = tl.first_stop = at
-                tl.first_stop_kind = kind
+                first_stop, first_stop_kind = at, kind
             if wait_start is not None:
+                if waits is None:
+                    waits = []
                 waits.append((wait_start, at))
                 wait_start = None
             if open_:
                 open_ = False
-                tl.resolved, tl.resolved_kind = at, kind
+                resolved, resolved_kind = at, kind
                 if pending_msgs:
-                    messages.extend((msg, at, kind) for msg in pending_msgs)
-                    pending_msgs.clear()
+                    if messages is None:
+                        messages = []
+                    for msg in pending_msgs:  # usually one: a loop beats a generator
+                        messages.append((msg, at, kind))
+                    pending_msgs = None
                 if gap_start is not None and at > gap_start:
+                    if gap_list is None:
+                        gap_list = []
                     gap_list.append((gap_start, at, kind, gap_origin))
                 gap_start = None
             elif kind is _RESOLVED:  # a later "resolved" without a reopen moves the stop
-                tl.resolved, tl.resolved_kind = at, kind
+                resolved, resolved_kind = at, kind
         elif kind is _REOPENED:
-            if not open_ and tl.resolved is not None:
-                tl.excluded.append((tl.resolved, at))
-                tl.resolved = tl.resolved_kind = None
+            if not open_ and resolved is not None:
+                if excluded is None:
+                    excluded = []
+                excluded.append((resolved, at))
+                resolved = resolved_kind = None
                 open_ = True
                 if gaps:
                     gap_start, gap_origin = at, "reopened"
         elif kind is _PRIORITY:
-            tl.changes.append((at, event.priority))
+            if changes is None:
+                changes = []
+            changes.append((at, event.priority))
     if wait_start is not None:
+        if waits is None:
+            waits = []
         waits.append((wait_start, None))
     if pending_msgs:
+        if messages is None:
+            messages = []
         messages.extend((msg, None, None) for msg in pending_msgs)
     if gap_start is not None:
+        if gap_list is None:
+            gap_list = []
         gap_list.append((gap_start, None, None, gap_origin))
-    return tl
+    return _Timeline(first_stop, first_stop_kind, resolved, resolved_kind, excluded or (),
+                     waits or (), changes or (), messages or (), gap_list or (), sessions or ())
 
 
-def _priority_at(initial: str | None, changes: list[tuple[dt.datetime, str | None]],
+def _priority_at(initial: str | None, changes: Sequence[tuple[dt.datetime, str | None]],
                  instant: dt.datetime) -> str | None:
     priority = initial
     for at, new in changes:
@@ -426,12 +480,14 @@ class _Bucket:
 
 
 class _CustomerWork:
-    __slots__ = ("buckets", "last", "last_id", "month")
+    __slots__ = ("buckets", "last", "last_id", "month", "unplaced")
 
     def __init__(self) -> None:
         self.last = float("-inf")
         self.last_id = ""
-        self.month = (0, 0)
+        self.month = (0, 0)  # the local (year, month) of the customer's previous ticket
+        # that previous ticket's creation and zone while its month is not worked out yet
+        self.unplaced: tuple[dt.datetime, dt.tzinfo] | None = None
         self.buckets: dict[tuple[int, int, int], _Bucket] = {}  # (limit key, year, month)
 
 
@@ -495,18 +551,28 @@ class _LimitTracker:
                      "they stream)",
             ))
         work.last, work.last_id = stamp, ticket.id
+        buckets = work.buckets
+        if not buckets:
+            # No work recorded: nothing to look up nor to drop. The local month (a time
+            # zone conversion) is worked out only if a later ticket needs to compare with it.
+            work.unplaced = (created, zone)
+            return None
+        if work.unplaced is not None:
+            before, before_zone = work.unplaced
+            local = before.astimezone(before_zone)
+            work.month, work.unplaced = (local.year, local.month), None
         local = created.astimezone(zone)
         month = (local.year, local.month)
         if month != work.month:
             work.month = month
-            for key in [k for k in work.buckets if (k[1], k[2]) < month]:
-                del work.buckets[key]
+            for key in [k for k in buckets if (k[1], k[2]) < month]:
+                del buckets[key]
         verdicts = self.verdicts
         for index, limit in limits:
-            if not verdicts[index](attributes):  # the limit's condition (same key)
-                continue
-            bucket = work.buckets.get((index, month[0], month[1]))
-            if bucket is None:
+            bucket = buckets.get((index, month[0], month[1]))
+            # no work of the limit's kinds this month, or the limit's condition (same key)
+            # does not hold: either way the limit is not reached
+            if bucket is None or not verdicts[index](attributes):
                 continue
             heap = bucket.heap
             while heap and heap[0][0] < stamp:
@@ -521,12 +587,14 @@ class _LimitTracker:
         if work is None:
             work = self.customers[customer] = _CustomerWork()
         for index, (kinds, _condition) in enumerate(self.keys):
-            if not self.verdicts[index](attributes):
+            counted = [event for event in sessions if event.work is not None
+                       and (not kinds or event.work.kind in kinds)]
+            # the sessions of the limit's kinds first: its condition only if there are any
+            if not counted or not self.verdicts[index](attributes):
                 continue
-            for event in sessions:
+            for event in counted:
                 session = event.work
-                if session is None or (kinds and session.kind not in kinds):
-                    continue
+                assert session is not None  # filtered above
                 local = event.at.astimezone(zone)
                 key = (index, local.year, local.month)
                 bucket = work.buckets.get(key)
@@ -559,7 +627,7 @@ class _Trace:
                  "origin_label", "pauses", "rule", "stop_kind")
 
     def __init__(self, cal: BusinessCalendar, rule: TargetRule, origin: dt.datetime,
-                 origin_label: str, pauses: list[Pause], stop_kind: EventKind | None,
+                 origin_label: str, pauses: Sequence[Pause], stop_kind: EventKind | None,
                  changes: Sequence[tuple[dt.datetime, str | None, str | None]],
                  initial_rule: TargetRule | None, context: _TicketContext) -> None:
         self.cal = cal
@@ -668,14 +736,42 @@ class _Trace:
 class _TicketContext:
     """Ticket-level facts shared by the traces of one ticket's targets."""
 
-    __slots__ = ("as_of", "created", "openings", "received", "shifted")
+    __slots__ = ("as_of", "created", "openings", "received")
 
     def __init__(self, created: dt.datetime, received: dt.datetime, as_of: dt.datetime) -> None:
         self.created = created
         self.received = received
-        self.shifted = received != created
         self.as_of = as_of
-        self.openings: dict[int, dt.datetime] = {}  # id(calendar) -> next opening
+        # id(calendar) -> next opening, made on the first question (most tickets ask none)
+        self.openings: dict[int, dt.datetime] | None = None
+
+    @property
+    def shifted(self) -> bool:
+        """Received later than created (requests count only in support hours)."""
+        return self.received != self.created
+
+
+class _Customer:
+    """A subscribed customer's plan timeline and, when the customer never changes plans,
+    the one plan index every ticket uses (looked up once, not per ticket)."""
+
+    __slots__ = ("fixed", "sub", "timeline")
+
+    def __init__(self, sub: Subscription, timeline: PlanTimeline,
+                 fixed: _PlanIndex | None) -> None:
+        self.sub = sub
+        self.timeline = timeline
+        self.fixed = fixed
+
+
+def _attributes_at(ticket: Ticket, priority: str | None, reads: bool,
+                   known: dict[str | None, Mapping[str, str]]) -> Mapping[str, str]:
+    """The condition attributes at one priority, built once per priority (for tickets
+    whose priority changed; ``known`` holds those built already)."""
+    found = known.get(priority)
+    if found is None:
+        found = known[priority] = ticket.attributes(priority) if reads else _NO_ATTRIBUTES
+    return found
 
 
 # --------------------------------------------------------------------------- simulator
@@ -720,7 +816,7 @@ class Simulator:
         self._limits = _LimitTracker(list(limit_keys)) if limit_keys else None
 
         self._plans: dict[str, _PlanIndex] = {}
-        self._timelines: dict[str, PlanTimeline] = {}
+        self._customers: dict[str, _Customer] = {}
         for name, plan in catalog.plans.items():
             plan_cal = calendar(plan.calendar, "UTC", plan, plan.span)
             zone_name = str(getattr(plan_cal.zone, "key", "UTC"))
@@ -732,10 +828,9 @@ class Simulator:
                            for lim in plan.guarantee_limits)
             self._plans[name] = _PlanIndex(plan, plan_cal, cals, limits, bool(limit_keys))
 
-    def _timeline_of(self, customer: str) -> PlanTimeline:
+    def _customer(self, customer: str, sub: Subscription) -> _Customer:
         """The customer's plan timeline, built on its first ticket (the definition billing
         uses too: :mod:`tierwise.engine.subscriptions`)."""
-        sub = self._subs[customer]
         try:
             timeline = PlanTimeline.of(sub, self.catalog)
         except UnknownPlan as err:
@@ -743,8 +838,10 @@ class Simulator:
                 f"customer {customer} subscribes to plan '{err.plan}', which is not in the "
                 "catalog", span=sub.source, hint=did_you_mean(err.plan, self._plans),
             )) from None
-        self._timelines[customer] = timeline
-        return timeline
+        # without a switch, plan_at() answers the first plan at every instant
+        fixed = None if timeline.switches else self._plans[timeline.first]
+        found = self._customers[customer] = _Customer(sub, timeline, fixed)
+        return found
 
     # ----------------------------------------------------------------- public
 
@@ -756,42 +853,45 @@ class Simulator:
 
     def simulate_ticket(self, ticket: Ticket) -> TicketResult:
         """Every target of one ticket (or why it is not covered)."""
+        customer = ticket.customer
         created = ticket.created
         as_of = self._as_of
-        sub = self._subs.get(ticket.customer)
-        if sub is None:
-            tl = _timeline(ticket.events, created, as_of)
-            final = _priority_at(ticket.priority, tl.changes, as_of)
-            return TicketResult(ticket.id, ticket.customer, None, final, created, created, (),
-                                "no subscription", "UTC", ticket)
-        timeline = self._timelines.get(ticket.customer)
-        if timeline is None:
-            timeline = self._timeline_of(ticket.customer)
-        pi = self._plans[timeline.plan_at(created)]
+        known = self._customers.get(customer)
+        if known is None:
+            found = self._subs.get(customer)
+            if found is None:
+                tl = _timeline(ticket.events, created, as_of, False, False)  # changes only
+                final = _priority_at(ticket.priority, tl.changes, as_of)
+                return TicketResult(ticket.id, customer, None, final, created, created, (),
+                                    "no subscription", "UTC", ticket)
+            known = self._customer(customer, found)
+        sub = known.sub
+        pi = known.fixed
+        if pi is None:
+            pi = self._plans[known.timeline.plan_at(created)]
         plan = pi.plan
         received = pi.calendar.next_opening(created) if plan.requested_in_hours_only else created
-        tl = _timeline(ticket.events, received, as_of, pi.has_updates)
+        tl = _timeline(ticket.events, received, as_of, pi.has_updates, pi.has_replies)
         changes = tl.changes
         initial = ticket.priority
         final = _priority_at(initial, changes, as_of) if changes else initial
-        # condition attributes per priority, built only when a condition will read them
-        attrs_cache: dict[str | None, Mapping[str, str]] = {}
-
-        def attributes(priority: str | None) -> Mapping[str, str]:
-            found = attrs_cache.get(priority)
-            if found is None:
-                found = attrs_cache[priority] = ticket.attributes(priority) \
-                    if pi.reads_attributes else _NO_ATTRIBUTES
-            return found
+        # The condition attributes at the final priority: the only ones a ticket whose
+        # priority never changed needs (conditions are asked through caches keyed by
+        # the values they test, so one dict serves every question).
+        reads = pi.reads_attributes
+        attrs = ticket.attributes(final) if reads else _NO_ATTRIBUTES
+        by_priority: dict[str | None, Mapping[str, str]] = {}
+        if changes:
+            by_priority[final] = attrs
 
         # guarantee limits: query with the sessions of earlier tickets, then add this one's
         limit_hit: GuaranteeLimit | None = None
         tracker = self._limits
         if tracker is not None:
             limit_hit = tracker.reached(ticket, created, pi.zone, pi.limits,
-                                        attributes(final) if pi.limits else _NO_ATTRIBUTES)
+                                        attrs if pi.limits else _NO_ATTRIBUTES)
             if tl.sessions:
-                tracker.record(ticket.customer, tl.sessions, pi.zone, attributes(final))
+                tracker.record(customer, tl.sessions, pi.zone, attrs)
 
         # coverage, decided on the ticket as it was created
         coverage: str | None = None
@@ -803,49 +903,52 @@ class Simulator:
                 and ticket.channel not in plan.channels:
             coverage = f"channel {ticket.channel} not offered"
         if coverage is None and plan.coverage:
-            first = attributes(initial)
+            first = _attributes_at(ticket, initial, reads, by_priority) if changes else attrs
             for rule in plan.coverage:
                 if rule.condition.matches(first):
                     coverage = rule.reason
                     break
         if coverage is not None:
-            return TicketResult(ticket.id, ticket.customer, plan.name, final, created, received,
+            return TicketResult(ticket.id, customer, plan.name, final, created, received,
                                 (), coverage, pi.zone_name, ticket)
 
         ticket_reason = f"not guaranteed: {limit_reason(limit_hit)}" if limit_hit else None
-        ctx = _TicketContext(created, received, as_of)
+        ctx: _TicketContext | None = None
         guarantees = pi.guarantees
         results: list[TargetResult] = []
         for metric, rules in pi.metrics.items():
+            items: Sequence[tuple[dt.datetime, dt.datetime | None, EventKind | None, str]]
             if metric is _FIRST_RESPONSE:
-                items: list[tuple[dt.datetime, dt.datetime | None, EventKind | None, str]] = [
-                    (received, tl.first_stop, tl.first_stop_kind, "received")]
+                items = ((received, tl.first_stop, tl.first_stop_kind, "received"),)
             elif metric is _RESOLUTION:
-                items = [(received, tl.resolved, tl.resolved_kind, "received")]
+                items = ((received, tl.resolved, tl.resolved_kind, "received"),)
             elif metric is _NEXT_REPLY:
                 items = [(m, s, k, "customer message") for m, s, k in tl.messages]
             else:
                 items = tl.gaps
             for occurrence, (origin, stop, stop_kind, origin_label) in enumerate(items):
                 priority = initial
+                target_attrs = attrs
                 if changes:
                     priority = _priority_at(initial, changes, stop if stop is not None else as_of)
-                attrs = attributes(priority)
-                info = rules.pick(attrs)
+                    target_attrs = _attributes_at(ticket, priority, reads, by_priority)
+                info = rules.pick(target_attrs)
                 if info is None:
                     continue
                 reason = ticket_reason
                 if reason is None and guarantees is not None:
-                    reason = guarantees.reason(attrs)
+                    reason = guarantees.reason(target_attrs)
                 initial_rule: TargetRule | None = None
                 if changes and priority != initial:
-                    first_pick = rules.pick(attributes(initial))
+                    first_pick = rules.pick(_attributes_at(ticket, initial, reads, by_priority))
                     initial_rule = None if first_pick is None else first_pick.rule
+                if ctx is None:
+                    ctx = _TicketContext(created, received, as_of)
                 results.append(self._target(
                     info, tl, origin, origin_label, stop, stop_kind, priority, reason,
                     occurrence, ctx, initial, initial_rule,
                 ))
-        return TicketResult(ticket.id, ticket.customer, plan.name, final, created, received,
+        return TicketResult(ticket.id, customer, plan.name, final, created, received,
                             tuple(results), None, pi.zone_name, ticket)
 
     # ----------------------------------------------------------------- one target
@@ -855,12 +958,11 @@ class Simulator:
                 reason: str | None, occurrence: int, ctx: _TicketContext,
                 initial_priority: str | None, initial_rule: TargetRule | None) -> TargetResult:
         cal = info.cal
-        rule = info.rule
         allowance = info.allowance
         clock = info.clock
         as_of = self._as_of
         end = stop if stop is not None else as_of
-        pauses: list[Pause] = []
+        pauses: Sequence[Pause] = ()
         paused = ZERO
         if clock is _BUSINESS_TIME and not (info.pauses and tl.waits) \
                 and not (info.resolution and tl.excluded):
@@ -870,18 +972,23 @@ class Simulator:
             start = origin
             if info.starts_at_opening:
                 if origin is ctx.received:  # targets starting at receipt: ask once per calendar
-                    start = ctx.openings.get(id(cal)) or ctx.openings.setdefault(
+                    openings = ctx.openings
+                    if openings is None:
+                        openings = ctx.openings = {}
+                    start = openings.get(id(cal)) or openings.setdefault(
                         id(cal), cal.next_opening(origin))
                 else:
                     start = cal.next_opening(origin)
+            clipped: list[Pause] = []
             if info.pauses and tl.waits:
-                _clip(pauses, tl.waits, start, end, _WAITING_WHY)
+                _clip(clipped, tl.waits, start, end, _WAITING_WHY)
             if info.resolution and tl.excluded:
-                _clip(pauses, tl.excluded, start, end, _RESOLVED_WHY)
-                if len(pauses) > 1:
-                    pauses.sort(key=_pause_start)
-            if pauses:
-                spans = [(p0, p1) for p0, p1, _ in pauses]
+                _clip(clipped, tl.excluded, start, end, _RESOLVED_WHY)
+                if len(clipped) > 1:
+                    clipped.sort(key=_pause_start)
+            if clipped:
+                pauses = clipped
+                spans = [(p0, p1) for p0, p1, _ in clipped]
                 lengths = [cal.measured(p0, p1, clock) for p0, p1 in spans]
                 for length in lengths:
                     paused += length
@@ -895,13 +1002,19 @@ class Simulator:
         if measured < ZERO:  # float noise of the calendar's open-time sums
             measured = ZERO
 
-        # compare in UTC: two instants sharing a ZoneInfo compare by wall time, which is
-        # wrong inside the repeated hour of a DST change
-        deadline_utc = deadline.astimezone(UTC)
+        # Compare instants by their UTC time: two datetimes sharing a tzinfo object compare
+        # by wall time, which is wrong inside the repeated hour of a DST change. With
+        # different tzinfo objects Python compares the UTC times itself (cheaper than a
+        # conversion first), so the deadline is converted only when the other shares it.
         if stop is not None:
-            index = 0 if stop <= deadline_utc else 1
+            if stop.tzinfo is zone:
+                index = 0 if stop <= deadline.astimezone(UTC) else 1
+            else:
+                index = 0 if stop <= deadline else 1
+        elif as_of.tzinfo is zone:
+            index = 1 if deadline.astimezone(UTC) <= as_of else 2
         else:
-            index = 1 if deadline_utc <= as_of else 2
+            index = 1 if deadline <= as_of else 2
         if info.guaranteed:
             if reason is None:
                 status = _GUARANTEED_STATUSES[index]
@@ -914,8 +1027,9 @@ class Simulator:
             guaranteed = False
             reason = None
 
-        changes: list[tuple[dt.datetime, str | None, str | None]] = []
+        changes: list[tuple[dt.datetime, str | None, str | None]] | tuple[()] = ()
         if tl.changes:
+            changes = []
             old = initial_priority
             for at, new in tl.changes:
                 if at > end:
@@ -923,6 +1037,7 @@ class Simulator:
                 changes.append((at, old, new))
                 old = new if new is not None else old
 
+        rule = info.rule
         trace = _Trace(cal, rule, origin, origin_label, pauses, stop_kind, changes,
                        initial_rule, ctx)
         return TargetResult(

@@ -45,6 +45,20 @@ class GroupStats:
         if result.coverage is not None:
             self.not_covered += 1
 
+    def merge(self, other: GroupStats) -> None:
+        """Add another group's counters (not its first-response values)."""
+        self.tickets += other.tickets
+        self.not_covered += other.not_covered
+        for status, count in other.statuses.items():
+            self.statuses[status] += count
+        self.met += other.met
+        self.breached += other.breached
+        self.pending += other.pending
+        for metric, counts in other.by_metric.items():
+            mine = self.by_metric.setdefault(metric, [0, 0, 0])
+            for index, count in enumerate(counts):
+                mine[index] += count
+
     def add_target(self, target: TargetResult) -> None:
         status = target.status
         self.statuses[status._value_] += 1
@@ -125,20 +139,36 @@ class Summary:
 
     def __init__(self) -> None:
         self.groups: dict[tuple[str | None, str | None], GroupStats] = {}
-        # the totals' first-response values are the groups' together: not stored twice
-        self.totals = GroupStats(keep_values=False)
+
+    @property
+    def totals(self) -> GroupStats:
+        """Every group together, added up when asked: each ticket and each target counts in
+        exactly one group, so the sums are the totals (counting every target twice, once
+        more for the totals, cost as much as the groups). It keeps no first-response
+        values of its own: ``to_dict`` takes the groups' values."""
+        totals = GroupStats(keep_values=False)
+        for group in self.groups.values():
+            totals.merge(group)
+        return totals
 
     def add(self, result: TicketResult) -> None:
         """A ticket counts in the group of its final priority; each target in the group of
         the priority that selected its rule (they differ when the priority changed after
         that target stopped), so a group's figures are always judged by its own rules."""
-        plan = result.plan
-        self._group(plan, result.priority).count_ticket(result)
-        self.totals.count_ticket(result)
+        plan, final = result.plan, result.priority
+        groups = self.groups
+        group = groups.get((plan, final))
+        if group is None:
+            group = groups[(plan, final)] = GroupStats()
+        group.tickets += 1
+        if result.coverage is not None:
+            group.not_covered += 1
         for target in result.targets:
-            priority = target.priority if target.priority is not None else result.priority
-            self._group(plan, priority).add_target(target)
-            self.totals.add_target(target)
+            priority = target.priority
+            if priority is None or priority == final:
+                group.add_target(target)
+            else:
+                self._group(plan, priority).add_target(target)
 
     def _group(self, plan: str | None, priority: str | None) -> GroupStats:
         group = self.groups.get((plan, priority))
