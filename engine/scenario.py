@@ -79,12 +79,29 @@ class Ticket(_Record, frozen=True):
     events: tuple[Event, ...] = ()
     source: SourceSpan | None = None  # not part of equality: where it was written
 
-    def attributes(self, priority: str | None = None) -> dict[str, str]:
-        """The values conditions test, with an optional priority override."""
-        attrs: dict[str, str] = {f"field:{k}": v for k, v in self.fields.items()}
+    def attributes(self, priority: str | None = None) -> Mapping[str, str]:
+        """The values conditions test, with an optional priority override.
+
+        Read-only: tickets without custom fields share one mapping per combination of
+        values (a replay asks two or three times per ticket, and the same few combinations
+        come back ticket after ticket).
+        """
         prio = priority if priority is not None else self.priority
+        if not self.fields:
+            key = (prio, self.channel, self.category, self.product_status,
+                   self.contact_registered, self.express)
+            found = _SHARED_ATTRIBUTES.get(key)
+            if found is None:
+                if len(_SHARED_ATTRIBUTES) >= _SHARED_ATTRIBUTES_LIMIT:
+                    _SHARED_ATTRIBUTES.clear()
+                found = _SHARED_ATTRIBUTES[key] = self._attributes(prio)
+            return found
+        return self._attributes(prio)
+
+    def _attributes(self, priority: str | None) -> dict[str, str]:
+        attrs: dict[str, str] = {f"field:{k}": v for k, v in self.fields.items()}
         for key, value in (
-            ("priority", prio),
+            ("priority", priority),
             ("channel", self.channel),
             ("category", self.category),
             ("product", self.product_status),
@@ -94,6 +111,11 @@ class Ticket(_Record, frozen=True):
         attrs["contact"] = "registered" if self.contact_registered else "unregistered"
         attrs["express"] = "yes" if self.express else "no"
         return attrs
+
+
+#: Ticket.attributes of tickets without custom fields, by their values (bounded: flat memory).
+_SHARED_ATTRIBUTES: dict[tuple[object, ...], Mapping[str, str]] = {}
+_SHARED_ATTRIBUTES_LIMIT = 4096
 
 
 @frozen

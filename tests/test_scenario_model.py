@@ -63,3 +63,25 @@ def test_defaults() -> None:
     assert (t.contact_registered, t.express, t.fields, t.events, t.source) == (
         True, False, {}, (), None)
     assert Ticket("T-2", "acme", AT).fields is not t.fields  # a fresh dict each time
+
+
+def test_attributes_are_the_values_conditions_test() -> None:
+    t = Ticket("T-1", "acme", AT, priority="high", channel="email", express=True)
+    assert dict(t.attributes()) == {"priority": "high", "channel": "email",
+                                    "contact": "registered", "express": "yes"}
+    assert t.attributes("low")["priority"] == "low"
+    fields = Ticket("T-2", "acme", AT, category="bug", contact_registered=False,
+                    fields={"region": "EU"}).attributes()
+    assert dict(fields) == {"field:region": "EU", "category": "bug",
+                            "contact": "unregistered", "express": "no"}
+
+
+def test_tickets_with_the_same_values_share_one_attribute_mapping() -> None:
+    a = Ticket("T-1", "acme", AT, priority="high", channel="email")
+    b = Ticket("T-2", "globex", AT + dt.timedelta(days=1), priority="high", channel="email")
+    assert a.attributes() is b.attributes()
+    assert a.attributes() is not a.attributes("low")
+    assert a.attributes() is not Ticket("T-3", "acme", AT, priority="high").attributes()
+    with_fields = Ticket("T-4", "acme", AT, priority="high", channel="email",
+                         fields={"region": "EU"})
+    assert with_fields.attributes() is not with_fields.attributes()  # built each time
