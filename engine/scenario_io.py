@@ -1306,7 +1306,8 @@ def _jsonl_tickets(
         file, start.customers, as_of, ids, warnings_matter=report.on_warning is not None
     )
     read_line, errors = fast.read_line, report.errors
-    previous: tuple[dt.datetime, str] | None = None
+    previous: Ticket | None = None  # the ticket above, and when it was created
+    latest: dt.datetime | None = None
     lineno = start.line
     with path.open("rb") as handle:
         handle.seek(start.offset)
@@ -1317,8 +1318,8 @@ def _jsonl_tickets(
                 break
             read = read_line(raw, lineno)
             # The common case first: a ticket the fast path vouches for, in creation order.
-            if type(read) is Ticket and (previous is None or read.created >= previous[0]):
-                previous = (read.created, read.id)
+            if type(read) is Ticket and (latest is None or read.created >= latest):
+                previous, latest = read, read.created
                 yield read
                 continue
             before = len(errors)
@@ -1334,11 +1335,12 @@ def _jsonl_tickets(
                         report.add(d)
                     ticket = None
             if ticket is not None:
-                if previous is not None and ticket.created < previous[0]:
+                if previous is not None and ticket.created < previous.created:
                     report.add(
                         Diagnostic(
                             f"ticket '{ticket.id}': created {_show(ticket.created)}, before the"
-                            f" ticket above it ('{previous[1]}', created {_show(previous[0])})",
+                            f" ticket above it ('{previous.id}', created"
+                            f" {_show(previous.created)})",
                             SourceSpan(file, lineno, 1),
                             hint="sort JSON Lines tickets by 'created' (tierwise import does)",
                             path="$.created",
@@ -1346,7 +1348,7 @@ def _jsonl_tickets(
                     )
                     ticket = None
                 else:
-                    previous = (ticket.created, ticket.id)
+                    previous, latest = ticket, ticket.created
             if len(errors) > before or report.truncated:
                 if stop_at_error:
                     raise ScenarioError(sorted(errors[before:], key=_position_key))

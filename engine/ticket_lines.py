@@ -379,23 +379,25 @@ class FastTicketReader:
                 return check_all
             latest = at
             kind = item.event_kind
-            priority: str | None = None
-            work: WorkSession | None = None
             if kind is work_kind:
                 work = self.work(item, at)  # type: ignore[arg-type]
                 if work is None:
                     return check_all
                 warned = warned or work.seconds > LONG_WORK_SECONDS
-            elif kind is priority_changed:
+                events.append(Event(at, kind, None, work, span))  # positional: faster
+                continue
+            if kind is priority_changed:
                 priority = self.name(item.priority)  # type: ignore[attr-defined]
                 if priority is None:
                     return check_all
-            elif kind in resolved_kinds:
+                events.append(Event(at, kind, priority, None, span))
+                continue
+            if kind in resolved_kinds:
                 resolved = True
             elif kind is reopened:
                 warned = warned or not resolved  # reopened, but not resolved or closed before
                 resolved = False
-            events.append(Event(at, kind, priority, work, span))  # positional: 2x faster
+            events.append(Event(at, kind, None, None, span))
         # ``latest`` is the last event, or the ticket's creation: after as_of, either warns.
         if (warned or latest > self.as_of) and self.warnings_matter:
             return Careful.SCHEMA_VALID
