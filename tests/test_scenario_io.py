@@ -149,6 +149,12 @@ def test_parse_timestamp() -> None:
         parse_timestamp("2026-01-05")
     with pytest.raises(ValueError, match="not a valid date"):
         parse_timestamp("2026-02-30T09:00:00+01:00")
+    # the offset without its colon, as strftime's %z writes it
+    assert parse_timestamp("2026-01-05T09:12:00+0100") == value
+    assert parse_timestamp("2026-01-05T03:12-0500").utcoffset() == dt.timedelta(hours=-5)
+    for bad in ("2026-01-05T09:12:00+01", "2026-01-05T09:12:00+010", "2026-01-05T09:12:00+01:0"):
+        with pytest.raises(ValueError, match="not an RFC 3339 timestamp"):
+            parse_timestamp(bad)
 
 
 # ---- the three formats -------------------------------------------------------------------
