@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attrs import define, evolve, field, frozen
 
-from tierwise.engine.calendars import EngineCalendars
+from tierwise.engine.calendars import EngineCalendars, timestamp
 from tierwise.engine.credits import (
     PERIOD_KEY_FORMS,
     TIME_CLOCKS,
@@ -376,6 +376,8 @@ class _Terms:
 #: Bound on the cache from (plan, kind, express, tested attribute values) to terms (flat
 #: memory whatever the custom fields); the terms themselves are few (plans x kinds x rules).
 _TERMS_CACHE_LIMIT = 4096
+#: ``in_hours`` of a session not cut at the calendar's hours: one part, in hours.
+_IN_HOURS = (True,)
 
 
 def _charge(price: Money, in_hours: Sequence[bool], rests: Sequence[int],
@@ -589,6 +591,8 @@ class Ledger:
         self._terms: list[_Terms] = []
         self._terms_number: dict[tuple[object, ...], int] = {}  # by _Terms.identity
         self._terms_cache: dict[tuple[str, str, bool, tuple[str | None, ...]], int] = {}
+        # (plan, kind, express) -> terms, for plans whose rates and surcharges test nothing
+        self._untested_terms: dict[tuple[str, str, bool], int] = {}
         # the attributes that a plan's rates and surcharges test: the rest cannot matter
         self._tested: dict[str, tuple[str, ...]] = {
             plan.name: tuple(sorted(
@@ -852,6 +856,8 @@ class Ledger:
         priority = ticket.priority
         plans = self.catalog.plans
         fixed = cust.fixed_plan
+        tested = self._tested
+        log = cust.work
         for event in ticket.events:
             kind = event.kind
             if kind is not _WORK:
@@ -873,10 +879,20 @@ class Ledger:
                            f"{format_seconds(work.seconds)} (over 24 h); billed as given", span)
             at = event.at
             plan = fixed if fixed is not None else plans[cust.plan_at(at)]
-            # the attributes as of this session; built only when the plan's rules test any
-            attrs = ticket.attributes(priority) if self._tested[plan.name] else _NO_ATTRIBUTES
-            number = self.session_terms(plan, work.kind, ticket.express, attrs)
-            start = at.timestamp()
+            if tested[plan.name]:
+                # the attributes as of this session (only when the plan's rules test any)
+                number = self.session_terms(plan, work.kind, ticket.express,
+                                            ticket.attributes(priority))
+            else:  # the terms depend on the plan, kind and express only: one lookup
+                key = (plan.name, work.kind, ticket.express)
+                found = self._untested_terms.get(key)
+                if found is None:
+                    if len(self._untested_terms) >= _TERMS_CACHE_LIMIT:
+                        self._untested_terms.clear()
+                    found = self._untested_terms[key] = self.session_terms(
+                        plan, work.kind, ticket.express, _NO_ATTRIBUTES)
+                number = found
+            start = timestamp(at)
             # keep the span only where settling may warn: no rate, outside the invoiced
             # periods (cust.period_at(start) is None), or charged although a pack was
             # bought later
@@ -886,7 +902,7 @@ class Ledger:
             zone = self._zone_numbers.get(at.tzinfo)
             if zone is None:
                 zone = self.zone_number(at.tzinfo)
-            cust.work.add(start, zone, work.seconds, number, ticket.id, span, keep)
+            log.add(start, zone, work.seconds, number, ticket.id, span, keep)
 
     # ----------------------------------------------------------------- settling
 
@@ -1387,27 +1403,28 @@ class _Settlement:
             return cust.zero.amount
         if rate.price_per_hour is None:
             return cust.zero.amount
-        parts: Sequence[tuple[int, bool]]
+        kind = terms.kind
+        rests: Sequence[int]
+        in_hours: tuple[bool, ...]
         if terms.split:
             parts = _billables(start, ledger._zones[log.zones[index]], log.seconds[index],
                                terms.overhead, rate, ledger.session_calendar(terms, cust.zone))
-        else:  # not cut at the hours: one part in hours, as _billables gives it without a calendar
-            parts = ((round_up(log.seconds[index] + terms.overhead, rate.increment_seconds),
-                      True),)
-        rests: list[int] = []
-        kind = terms.kind
-        for part, (billable, _inside) in enumerate(parts):
-            draws, rest = _draw(self.drawable, kind, start, billable)
-            rests.append(rest)
-            for bal, taken in draws:
-                log.record_draw(part, bal, taken)
-                cust.drawn[bal.seq] = bal
-        if not any(rests):
-            return cust.zero.amount
+            rests = [self._draw_part(index, part, billable, kind, start)
+                     for part, (billable, _inside) in enumerate(parts)]
+            if not any(rests):
+                return cust.zero.amount
+            in_hours = tuple(inside for _b, inside in parts)
+        else:
+            # not cut at the hours: one part in hours, as _billables gives it without a
+            # calendar (the common case, so without the lists of the general one)
+            billable = round_up(log.seconds[index] + terms.overhead, rate.increment_seconds)
+            rest = self._draw_part(index, 0, billable, kind, start)
+            if not rest:
+                return cust.zero.amount
+            rests, in_hours = (rest,), _IN_HOURS
         if start < cust.last_pack:
             self._warn_pack_later(index, start, kind)
         # the same few charges recur (whole increments of a few rates): priced once each
-        in_hours = tuple(inside for _b, inside in parts)
         key = (cust.currency, number, tuple(rests), in_hours)
         amount = ledger._charged.get(key)
         if amount is None:
@@ -1417,6 +1434,18 @@ class _Settlement:
                 ledger._charged.clear()
             ledger._charged[key] = amount
         return amount
+
+    def _draw_part(self, index: int, part: int, billable: int, kind: str, start: float) -> int:
+        """Draw one part of a session from the balances; the seconds left to charge."""
+        if not self.drawable:
+            return billable  # what _draw leaves when there is nothing to draw from
+        cust = self.cust
+        log = cust.work
+        draws, rest = _draw(self.drawable, kind, start, billable)
+        for bal, taken in draws:
+            log.record_draw(part, bal, taken)
+            cust.drawn[bal.seq] = bal
+        return rest
 
     def _warn_pack_later(self, index: int, start: float, kind: str) -> None:
         """Tell when a pack that covers the kind was bought only after the session."""

@@ -26,7 +26,7 @@ from tierwise.engine.errors import CalendarError, Diagnostic, did_you_mean
 from tierwise.engine.model import ALWAYS_OPEN_NAME, CalendarRule, HolidaySource, WeeklyWindow
 from tierwise.engine.quantities import Clock, TargetTime, format_seconds
 
-__all__ = ["BusinessCalendar", "EngineCalendars", "calendar_for"]
+__all__ = ["BusinessCalendar", "EngineCalendars", "calendar_for", "timestamp"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -47,6 +47,53 @@ _INF = float("inf")
 
 _fts = dt.datetime.fromtimestamp
 _timedelta = dt.timedelta
+
+#: ``_BASE`` in the tzinfo of the instants asked about, by tzinfo: for a fixed-offset
+#: ``dt.timezone`` it is ``_BASE.astimezone(tz)``, so ``at - base`` is a same-tzinfo (wall
+#: clock) difference, exact for a fixed offset and about 3x cheaper than ``at - _BASE``,
+#: which converts both sides to UTC; for any other tzinfo it is ``_BASE`` itself. Readers
+#: share one tzinfo object per offset, so this holds a handful of entries (bounded anyway).
+_BASES: dict[dt.tzinfo | None, dt.datetime] = {}
+_BASES_LIMIT = 1024
+
+
+#: The Unix epoch in each fixed-offset tzinfo met (see ``timestamp``), like ``_BASES``.
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+_EPOCHS: dict[dt.tzinfo, dt.datetime] = {}
+
+
+def timestamp(at: dt.datetime) -> float:
+    """``at.timestamp()``, the same float, about twice as fast for an instant with a
+    fixed-offset ``dt.timezone`` (as readers give them): ``timestamp()`` is
+    ``(at - epoch).total_seconds()``, and with the epoch held in ``at``'s own tzinfo the
+    difference is a same-tzinfo one, exact for a fixed offset, without a UTC conversion."""
+    tz = at.tzinfo
+    epoch = _EPOCHS.get(tz)  # type: ignore[arg-type]
+    if epoch is None:
+        if type(tz) is not dt.timezone:
+            return at.timestamp()
+        if len(_EPOCHS) >= _BASES_LIMIT:
+            _EPOCHS.clear()
+        epoch = _EPOCHS[tz] = _EPOCH.astimezone(tz)
+    return (at - epoch).total_seconds()
+
+
+def _base(at: dt.datetime) -> dt.datetime:
+    """The base to subtract from ``at`` (see ``_BASES``)."""
+    tz = at.tzinfo
+    return _BASES.get(tz) or _base_for(tz)
+
+
+def _base_for(tz: dt.tzinfo | None) -> dt.datetime:
+    """``_BASES[tz]``, made on first use (an equal but distinct ``dt.timezone`` may find the
+    base of another: the difference then takes the general, still exact, path)."""
+    base = _BASES.get(tz)
+    if base is None:
+        base = _BASE.astimezone(tz) if type(tz) is dt.timezone else _BASE
+        if len(_BASES) >= _BASES_LIMIT:
+            _BASES.clear()
+        _BASES[tz] = base
+    return base
 
 
 # --------------------------------------------------------------------------- compiled data
@@ -524,7 +571,7 @@ class BusinessCalendar:
         try:
             if at.tzinfo is self.zone:
                 return (at - self._local_base - at.utcoffset()).total_seconds()  # type: ignore[operator]
-            return (at - _BASE).total_seconds()
+            return (at - _base(at)).total_seconds()
         except (TypeError, AttributeError):
             raise _naive_error(at, self.name) from None
 
@@ -610,7 +657,7 @@ class BusinessCalendar:
             if start.tzinfo is zone:  # same tzinfo: a cheap wall-clock difference, then offset
                 t = (start - self._local_base - start.utcoffset()).total_seconds()  # type: ignore[operator]
             else:
-                t = (start - _BASE).total_seconds()
+                t = (start - _base(start)).total_seconds()
             d = duration.total_seconds()
         except (TypeError, AttributeError):
             raise self._bad_input(start, duration) from None
@@ -648,11 +695,11 @@ class BusinessCalendar:
             if a.tzinfo is zone:
                 ta = (a - self._local_base - a.utcoffset()).total_seconds()  # type: ignore[operator]
             else:
-                ta = (a - _BASE).total_seconds()
+                ta = (a - _base(a)).total_seconds()
             if b.tzinfo is zone:
                 tb = (b - self._local_base - b.utcoffset()).total_seconds()  # type: ignore[operator]
             else:
-                tb = (b - _BASE).total_seconds()
+                tb = (b - _base(b)).total_seconds()
         except (TypeError, AttributeError):
             raise _naive_error(
                 b if isinstance(a, dt.datetime) and a.utcoffset() is not None else a, self.name
@@ -697,11 +744,13 @@ class BusinessCalendar:
             if origin.tzinfo is zone:
                 t = (origin - self._local_base - origin.utcoffset()).total_seconds()  # type: ignore[operator]
             else:
-                t = (origin - _BASE).total_seconds()
+                tz = origin.tzinfo  # _base(origin), inlined
+                t = (origin - (_BASES.get(tz) or _base_for(tz))).total_seconds()
             if end.tzinfo is zone:
                 e = (end - self._local_base - end.utcoffset()).total_seconds()  # type: ignore[operator]
             else:
-                e = (end - _BASE).total_seconds()
+                tz = end.tzinfo
+                e = (end - (_BASES.get(tz) or _base_for(tz))).total_seconds()
         except (TypeError, AttributeError):
             raise _naive_error(
                 end if isinstance(origin, dt.datetime) and origin.utcoffset() is not None
@@ -827,8 +876,8 @@ class BusinessCalendar:
 
     def _rel_delta(self, at: dt.datetime) -> dt.timedelta:
         try:
-            return at - _BASE
-        except TypeError:
+            return at - _base(at)
+        except (TypeError, AttributeError):
             raise _naive_error(at, self.name) from None
 
     # ------------------------------------------------------------------ batch forms

@@ -95,8 +95,9 @@ def replay_gc() -> Iterator[None]:
             gc.unfreeze()
 
 
-_OPEN = frozenset({Status.PENDING, Status.OBJECTIVE_PENDING, Status.BREACHED,
-                   Status.OBJECTIVE_MISSED, Status.NOT_GUARANTEED})
+# by value: hashing a str is cheaper than hashing an Enum member (a Python-level call)
+_OPEN = frozenset(s.value for s in (Status.PENDING, Status.OBJECTIVE_PENDING, Status.BREACHED,
+                                    Status.OBJECTIVE_MISSED, Status.NOT_GUARANTEED))
 
 
 def _queue_entry(result: TicketResult) -> QueueEntry | None:
@@ -108,7 +109,7 @@ def _queue_entry(result: TicketResult) -> QueueEntry | None:
     """
     first: TargetResult | None = None
     for target in result.targets:
-        if target.stopped_at is None and target.status in _OPEN \
+        if target.stopped_at is None and target.status._value_ in _OPEN \
                 and (first is None or target.deadline < first.deadline):
             first = target
     if first is None or result.plan is None:

@@ -17,7 +17,9 @@ from tierwise.engine.model import Metric
 from tierwise.engine.results import Status, TargetResult, TicketResult, duration_dict
 
 _STATUS_ORDER = tuple(Status)
-_GUARANTEED_INDEX = {Status.MET: 0, Status.BREACHED: 1, Status.PENDING: 2}
+# by the status's value: hashing a str is cheaper than hashing an Enum member (a call)
+_GUARANTEED_INDEX = {Status.MET.value: 0, Status.BREACHED.value: 1, Status.PENDING.value: 2}
+_FIRST_RESPONSE = Metric.FIRST_RESPONSE
 
 
 class GroupStats:
@@ -60,14 +62,15 @@ class GroupStats:
                 mine[index] += count
 
     def add_target(self, target: TargetResult) -> None:
-        status = target.status
-        self.statuses[status._value_] += 1
+        status = target.status._value_
+        self.statuses[status] += 1
         if target.guaranteed:
             index = _GUARANTEED_INDEX.get(status)
             if index is not None:
-                counts = self.by_metric.get(target.metric._value_)
+                metric = target.metric._value_
+                counts = self.by_metric.get(metric)
                 if counts is None:
-                    counts = self.by_metric[target.metric._value_] = [0, 0, 0]
+                    counts = self.by_metric[metric] = [0, 0, 0]
                 counts[index] += 1
                 if index == 0:
                     self.met += 1
@@ -75,7 +78,7 @@ class GroupStats:
                     self.breached += 1
                 else:
                     self.pending += 1
-        if target.metric is Metric.FIRST_RESPONSE and self.keep_values:
+        if target.metric is _FIRST_RESPONSE and self.keep_values:
             self.first_response.append(target.measured.total_seconds())
 
     @property

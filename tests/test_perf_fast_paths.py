@@ -9,8 +9,12 @@ balances built from known epoch seconds, and totals added up from the groups.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 from builders import (
     at,
@@ -21,19 +25,23 @@ from builders import (
     make_header,
     make_plan,
     make_ticket,
+    office,
     real_hours,
     replied,
+    subscription,
     target,
     work,
 )
 
 from tierwise.engine.billing import Balance
 from tierwise.engine.invoices import check_currency, sum_money
-from tierwise.engine.model import Metric
+from tierwise.engine.model import Catalog, Metric
 from tierwise.engine.pipeline import simulate
+from tierwise.engine.plans import load_catalog
 from tierwise.engine.quantities import Money
 from tierwise.engine.results import Status, TicketResult
-from tierwise.engine.scenario import Event, EventKind
+from tierwise.engine.scenario import Event, EventKind, ScenarioHeader, Ticket
+from tierwise.engine.scenario_io import load_scenario
 from tierwise.engine.simulator import Simulator
 from tierwise.engine.summary import Summary
 
@@ -144,3 +152,144 @@ def test_totals_are_the_groups_added_up() -> None:
     assert totals.by_metric == {"response": [1, 1, 1]}
     assert list(totals.first_response) == []  # kept per group only
     assert summary.to_dict()["totals"]["first_response"]["count"] == 3
+
+
+# --------------------------------------------------------------------------- fixed offsets
+#
+# Readers give every instant a fixed-offset ``dt.timezone``, one object per offset. The
+# replay then converts and compares instants through that shared tzinfo (calendar bases,
+# epoch seconds, as_of, subscription bounds); each shortcut must give what the general
+# path gives for the same instants held in other tzinfo objects.
+
+
+def _fixed(offset_hours: float) -> dt.timezone:
+    return dt.timezone(dt.timedelta(hours=offset_hours))
+
+
+def test_timestamp_is_the_datetime_timestamp() -> None:
+    from tierwise.engine.calendars import timestamp
+
+    zones: list[dt.tzinfo] = [_fixed(1), _fixed(2), _fixed(-9.5), _fixed(14), dt.UTC,
+                              ZoneInfo("Europe/Warsaw")]
+    instants = [dt.datetime(2026, 3, 29, 1, 59, 59, 999_999), dt.datetime(1970, 1, 1),
+                dt.datetime(1900, 6, 1, 12, 0, 0, 1), dt.datetime(2106, 2, 7, 6, 28, 15),
+                dt.datetime(2026, 10, 25, 2, 30, fold=1), dt.datetime(9000, 12, 31, 23, 59)]
+    for zone in zones:
+        for naive in instants:
+            instant = naive.replace(tzinfo=zone)
+            assert timestamp(instant) == instant.timestamp()
+            assert timestamp(instant) == timestamp(instant)  # cached epoch, same answer
+
+
+def test_calendar_answers_do_not_depend_on_the_tzinfo_object() -> None:
+    from tierwise.engine.calendars import calendar_for
+
+    cal = calendar_for(office())
+    warsaw = ZoneInfo("Europe/Warsaw")
+    origins = [at("2026-03-27 15:59:59.5"), at("2026-03-30 07:00"), at("2026-10-23 16:30"),
+               at("2026-10-25 02:30").replace(fold=1)]
+    for origin in origins:
+        end = origin + dt.timedelta(days=3, seconds=7)
+        for seconds in (1, 3600, 4 * 3600 + 1):
+            general = cal.business_target(origin, seconds, end)  # the calendar's own zone
+            offset = origin.utcoffset()
+            assert offset is not None
+            # the same instants in shared, distinct, and UTC tzinfos
+            for tz in (_fixed(offset / dt.timedelta(hours=1)), _fixed(3), dt.UTC):
+                o, e = origin.astimezone(tz), end.astimezone(tz)
+                assert cal.business_target(o, seconds, e) == general
+                assert cal.add_business(o, dt.timedelta(seconds=seconds)) == general[1]
+                assert cal.elapsed_business(o, e) == cal.elapsed_business(
+                    origin.astimezone(warsaw), end.astimezone(warsaw))
+                clock = real_hours(1).clock
+                assert cal.measured(o, e, clock) == cal.measured(origin, end, clock) \
+                    == dt.timedelta(seconds=end.timestamp() - origin.timestamp())
+
+
+def _in_tzinfo(ticket: Ticket, convert: Callable[[dt.datetime], dt.datetime]) -> Ticket:
+    return msgspec.structs.replace(
+        ticket, created=convert(ticket.created),
+        events=tuple(msgspec.structs.replace(e, at=convert(e.at)) for e in ticket.events))
+
+
+def _shared(instant: dt.datetime) -> dt.datetime:
+    """The instant in one shared tzinfo per offset, as readers give it."""
+    offset = instant.utcoffset()
+    assert offset is not None
+    return instant.astimezone(_SHARED.setdefault(offset, dt.timezone(offset)))
+
+
+_SHARED: dict[dt.timedelta, dt.timezone] = {}
+
+
+def _own(instant: dt.datetime) -> dt.datetime:
+    """The instant in a tzinfo object of its own (every comparison across tzinfos)."""
+    offset = instant.utcoffset()
+    assert offset is not None
+    return instant.astimezone(dt.timezone(offset))
+
+
+def _replay(cat: Catalog, header: ScenarioHeader,
+            tickets: Sequence[Ticket]) -> tuple[object, ...]:
+    result = simulate(cat, header, tickets)
+    return ([t.to_dict() for t in result.tickets], result.summary,
+            [i.to_dict() for i in result.money.invoices],
+            [c.to_dict() for c in result.money.credits],
+            [d.message for d in result.diagnostics], [q.to_dict() for q in result.queue])
+
+
+@pytest.mark.parametrize("name", ["shipping", "promotino", "soluma", "webplug", "pomatio"])
+def test_example_scenarios_replay_alike_in_shared_and_other_tzinfos(name: str) -> None:
+    root = Path(__file__).resolve().parent.parent / "plans"
+    cat = load_catalog([root / f"{name}.plan"])
+    scenario = load_scenario(root / "scenarios" / f"{name}.toml")
+    tickets = scenario.tickets
+    shared = _replay(cat, scenario.header, [_in_tzinfo(t, _shared) for t in tickets])
+    # (the same offsets: invoice lines show session starts in their own tzinfo)
+    assert shared == _replay(cat, scenario.header, [_in_tzinfo(t, _own) for t in tickets])
+
+
+def test_subscription_bounds_and_as_of_compare_as_instants_in_fixed_offsets() -> None:
+    plan = make_plan(targets=[target(RESPONSE, real_hours(1))], subscription_required=True)
+    # subscription 1 Mar 00:00 .. 1 Apr 00:00 Warsaw (ZoneInfo); as_of 29 Mar 12:00 CEST
+    header = make_header("2026-03-29 12:00",
+                         subscription(start="2026-03-01 00:00", end="2026-04-01 00:00"))
+    sim = Simulator(make_catalog(plan), header)
+    plus1, plus2, utc = _fixed(1), _fixed(2), dt.UTC
+    start = at("2026-03-01 00:00")
+    as_of = at("2026-03-29 12:00")
+    cases = [
+        (start.astimezone(plus1), None),  # exactly at the start: covered
+        (start.astimezone(plus1) - dt.timedelta(microseconds=1), "no active subscription"),
+        (start.astimezone(utc), None),
+        (start.astimezone(plus2) - dt.timedelta(microseconds=1), "no active subscription"),
+        (at("2026-03-29 11:00").astimezone(plus2), None),
+    ]
+    for created, coverage in cases:
+        result = sim.simulate_ticket(Ticket(id="T", customer="acme", created=created))
+        assert result.coverage == coverage, created
+    # a reply exactly at as_of counts, one a microsecond later is not seen yet
+    created = at("2026-03-29 11:30").astimezone(plus2)
+    for reply, status in ((as_of.astimezone(plus2), Status.MET),
+                          (as_of.astimezone(plus2) + dt.timedelta(microseconds=1),
+                           Status.PENDING),
+                          (as_of.astimezone(plus1), Status.MET)):
+        ticket = Ticket(id="T", customer="acme", created=created,
+                        events=(Event(at=reply, kind=EventKind.REPLIED),))
+        assert sim.simulate_ticket(ticket).targets[0].status is status
+
+
+def test_sessions_of_plans_testing_no_attribute_take_the_general_terms() -> None:
+    from tierwise.engine.billing import Ledger
+
+    root = Path(__file__).resolve().parent.parent / "plans"
+    cat = load_catalog([root / "shipping.plan"])
+    scenario = load_scenario(root / "scenarios" / "shipping.toml")
+    ledger = Ledger(cat, scenario.header)
+    for ticket in scenario.tickets:
+        ledger.add(ticket, Simulator(cat, scenario.header).simulate_ticket(ticket))
+    assert ledger._untested_terms  # the shortcut was taken
+    for (plan, kind, express), number in ledger._untested_terms.items():
+        assert ledger._tested[plan] == ()
+        general = ledger.session_terms(cat.plans[plan], kind, express, {"priority": "high"})
+        assert general == number
