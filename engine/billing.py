@@ -29,9 +29,9 @@ from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from attrs import define, evolve, field, frozen
+from attrs import Factory, define, evolve, field, frozen
 
-from tierwise.engine.calendars import EngineCalendars, timestamp
+from tierwise.engine.calendars import EngineCalendars
 from tierwise.engine.credits import (
     PERIOD_KEY_FORMS,
     TIME_CLOCKS,
@@ -61,6 +61,7 @@ from tierwise.engine.errors import (
     SourceSpan,
     did_you_mean,
 )
+from tierwise.engine.instants import timestamp
 from tierwise.engine.invoices import (
     BalanceDraw,
     CreditRecord,
@@ -270,34 +271,16 @@ class Balance:
     seq: int
     rule: SourceSpan | None = None
     pack: str | None = None
-    # ``acquired`` and ``expires`` (inf: never) as epoch seconds, for the per-session checks
-    acquired_ts: float = field(init=False, eq=False, repr=False)
-    expires_ts: float = field(init=False, eq=False, repr=False)
-
-    def __attrs_post_init__(self) -> None:
-        self.acquired_ts = self.acquired.timestamp()
-        self.expires_ts = math.inf if self.expires is None else self.expires.timestamp()
-
-    @classmethod
-    def stamped(cls, label: str, kinds: frozenset[str], acquired: dt.datetime,
-                acquired_ts: float, expires: dt.datetime | None, expires_ts: float, left: int,
-                seq: int, rule: SourceSpan | None = None) -> Balance:
-        """A balance whose epoch seconds the caller knows already (the included hours of a
-        period are the same for every customer of a zone): what ``__init__`` builds,
-        without its two ``timestamp()`` calls. ``expires_ts`` is inf when ``expires`` is
-        None."""
-        bal = cls.__new__(cls)
-        bal.label = label
-        bal.kinds = kinds
-        bal.acquired = acquired
-        bal.expires = expires
-        bal.left = left
-        bal.seq = seq
-        bal.rule = rule
-        bal.pack = None
-        bal.acquired_ts = acquired_ts
-        bal.expires_ts = expires_ts
-        return bal
+    # ``acquired`` and ``expires`` (inf: never) as epoch seconds, for the per-session checks;
+    # a caller that knows them already (the included hours of a period are the same for
+    # every customer of a zone) passes them and saves the two ``timestamp()`` calls
+    acquired_ts: float = field(
+        default=Factory(lambda self: self.acquired.timestamp(), takes_self=True),
+        kw_only=True, eq=False, repr=False)
+    expires_ts: float = field(
+        default=Factory(lambda self: math.inf if self.expires is None
+                        else self.expires.timestamp(), takes_self=True),
+        kw_only=True, eq=False, repr=False)
 
     def covers(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds
@@ -591,8 +574,6 @@ class Ledger:
         self._terms: list[_Terms] = []
         self._terms_number: dict[tuple[object, ...], int] = {}  # by _Terms.identity
         self._terms_cache: dict[tuple[str, str, bool, tuple[str | None, ...]], int] = {}
-        # (plan, kind, express) -> terms, for plans whose rates and surcharges test nothing
-        self._untested_terms: dict[tuple[str, str, bool], int] = {}
         # the attributes that a plan's rates and surcharges test: the rest cannot matter
         self._tested: dict[str, tuple[str, ...]] = {
             plan.name: tuple(sorted(
@@ -879,19 +860,9 @@ class Ledger:
                            f"{format_seconds(work.seconds)} (over 24 h); billed as given", span)
             at = event.at
             plan = fixed if fixed is not None else plans[cust.plan_at(at)]
-            if tested[plan.name]:
-                # the attributes as of this session (only when the plan's rules test any)
-                number = self.session_terms(plan, work.kind, ticket.express,
-                                            ticket.attributes(priority))
-            else:  # the terms depend on the plan, kind and express only: one lookup
-                key = (plan.name, work.kind, ticket.express)
-                found = self._untested_terms.get(key)
-                if found is None:
-                    if len(self._untested_terms) >= _TERMS_CACHE_LIMIT:
-                        self._untested_terms.clear()
-                    found = self._untested_terms[key] = self.session_terms(
-                        plan, work.kind, ticket.express, _NO_ATTRIBUTES)
-                number = found
+            # the attributes as of this session; built only when the plan's rules test any
+            attrs = ticket.attributes(priority) if tested[plan.name] else _NO_ATTRIBUTES
+            number = self.session_terms(plan, work.kind, ticket.express, attrs)
             start = timestamp(at)
             # keep the span only where settling may warn: no rate, outside the invoiced
             # periods (cust.period_at(start) is None), or charged although a pack was
@@ -1300,9 +1271,9 @@ class _Settlement:
                 acquired, acquired_ts = span.start, start_ts
                 if sub_start_ts > start_ts:
                     acquired, acquired_ts = sub_start, sub_start_ts
-                self.balances.append(Balance.stamped(
-                    label, rule.kinds, acquired, acquired_ts, expires, expires_ts,
-                    rule.seconds, ledger._next_seq(), where))
+                self.balances.append(Balance(
+                    label, rule.kinds, acquired, expires, rule.seconds, ledger._next_seq(),
+                    where, acquired_ts=acquired_ts, expires_ts=expires_ts))
 
     def _packs(self) -> None:
         cust = self.cust

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import pairwise
 from typing import Protocol
 
-from tierwise.engine.calendars import BusinessCalendar, EngineCalendars, timestamp
+from tierwise.engine.calendars import BusinessCalendar, EngineCalendars
 from tierwise.engine.errors import (
     Diagnostic,
     PlanError,
@@ -26,6 +26,7 @@ from tierwise.engine.errors import (
     SourceSpan,
     did_you_mean,
 )
+from tierwise.engine.instants import HeldInstant, timestamp
 from tierwise.engine.model import (
     ALWAYS_OPEN_NAME,
     CalendarRule,
@@ -755,34 +756,22 @@ class _Customer:
     """A subscribed customer's plan timeline and, when the customer never changes plans,
     the one plan index every ticket uses (looked up once, not per ticket)."""
 
-    __slots__ = ("end", "fixed", "start", "sub", "timeline", "tz")
+    __slots__ = ("end", "fixed", "start", "sub", "timeline")
 
     def __init__(self, sub: Subscription, timeline: PlanTimeline,
                  fixed: _PlanIndex | None) -> None:
         self.sub = sub
         self.timeline = timeline
         self.fixed = fixed
-        # the subscription's bounds in the tzinfo of the last creation asked about
-        self.tz: dt.tzinfo | None = sub.start.tzinfo
-        self.start = sub.start
-        self.end = sub.end
+        # the bounds, held in the tzinfo of each creation asked about (cheap comparisons)
+        self.start = HeldInstant(sub.start)
+        self.end = None if sub.end is None else HeldInstant(sub.end)
 
     def active(self, created: dt.datetime) -> bool:
-        """``sub.start <= created < sub.end``. With the bounds converted (once) into the
-        creation's fixed-offset tzinfo, the comparisons are same-tzinfo ones: exact for a
-        fixed offset, and far cheaper than comparing across tzinfos."""
+        """``sub.start <= created < sub.end``."""
         tz = created.tzinfo
-        if tz is not self.tz:
-            sub = self.sub
-            self.tz = tz
-            if type(tz) is dt.timezone and sub.start.tzinfo is not None \
-                    and (sub.end is None or sub.end.tzinfo is not None):
-                self.start = sub.start.astimezone(tz)
-                self.end = None if sub.end is None else sub.end.astimezone(tz)
-            else:
-                self.start, self.end = sub.start, sub.end
         end = self.end
-        return self.start <= created and (end is None or created < end)
+        return self.start.held_in(tz) <= created and (end is None or created < end.held_in(tz))
 
 
 def _attributes_at(ticket: Ticket, priority: str | None, reads: bool,
@@ -811,8 +800,9 @@ class Simulator:
         self.catalog = catalog
         self.header = header
         self._as_of = header.as_of
-        # as_of in the fixed-offset tzinfos of the events (see _cutoff), by tzinfo
-        self._cutoffs: dict[dt.tzinfo | None, dt.datetime] = {}
+        # as_of, held in the tzinfo of the events it is compared with: only ever compared,
+        # never put into a result
+        self._cutoff = HeldInstant(header.as_of)
         self._subs = header.subscriptions
         source: CalendarSource = calendars if calendars is not None else EngineCalendars()
         by_name: dict[str, BusinessCalendar] = {}
@@ -866,18 +856,6 @@ class Simulator:
         found = self._customers[customer] = _Customer(sub, timeline, fixed)
         return found
 
-    def _cutoff(self, tz: dt.tzinfo | None) -> dt.datetime:
-        """``as_of`` for comparing with instants of tzinfo ``tz``: the same instant, held
-        in ``tz`` when it is a fixed offset (a same-tzinfo comparison is then exact, and
-        about ten times cheaper than one across tzinfos). Only ever compared, never
-        returned in a result."""
-        as_of = self._as_of
-        found = as_of.astimezone(tz) if type(tz) is dt.timezone else as_of
-        if len(self._cutoffs) >= _RULE_CACHE_LIMIT:
-            self._cutoffs.clear()
-        self._cutoffs[tz] = found
-        return found
-
     # ----------------------------------------------------------------- public
 
     def run(self, tickets: Iterable[Ticket]) -> Iterator[TicketResult]:
@@ -909,7 +887,7 @@ class Simulator:
         cutoff = as_of
         if events:
             tz = events[-1].at.tzinfo
-            cutoff = self._cutoffs.get(tz) or self._cutoff(tz)
+            cutoff = self._cutoff.by_tz.get(tz) or self._cutoff.held_in(tz)
         tl = _timeline(events, received, cutoff, pi.has_updates, pi.has_replies)
         changes = tl.changes
         initial = ticket.priority

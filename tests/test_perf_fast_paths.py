@@ -120,9 +120,9 @@ def test_a_stamped_balance_is_the_balance_init_builds() -> None:
     acquired, expires = at("2026-03-01 00:00"), at("2026-04-01 00:00")
     plain = Balance("included 2h 2026-03 (all work)", frozenset({"remote"}), acquired,
                     expires, 7200, 3)
-    stamped = Balance.stamped("included 2h 2026-03 (all work)", frozenset({"remote"}),
-                              acquired, acquired.timestamp(), expires, expires.timestamp(),
-                              7200, 3)
+    stamped = Balance("included 2h 2026-03 (all work)", frozenset({"remote"}), acquired,
+                      expires, 7200, 3, acquired_ts=acquired.timestamp(),
+                      expires_ts=expires.timestamp())
     assert stamped == plain
     assert (stamped.acquired_ts, stamped.expires_ts, stamped.pack, stamped.rule) == (
         plain.acquired_ts, plain.expires_ts, None, None)
@@ -167,7 +167,7 @@ def _fixed(offset_hours: float) -> dt.timezone:
 
 
 def test_timestamp_is_the_datetime_timestamp() -> None:
-    from tierwise.engine.calendars import timestamp
+    from tierwise.engine.instants import timestamp
 
     zones: list[dt.tzinfo] = [_fixed(1), _fixed(2), _fixed(-9.5), _fixed(14), dt.UTC,
                               ZoneInfo("Europe/Warsaw")]
@@ -288,8 +288,10 @@ def test_sessions_of_plans_testing_no_attribute_take_the_general_terms() -> None
     ledger = Ledger(cat, scenario.header)
     for ticket in scenario.tickets:
         ledger.add(ticket, Simulator(cat, scenario.header).simulate_ticket(ticket))
-    assert ledger._untested_terms  # the shortcut was taken
-    for (plan, kind, express), number in ledger._untested_terms.items():
+    # sessions of plans whose rates and surcharges test nothing: keyed by no value at all
+    untested = [(key, number) for key, number in ledger._terms_cache.items() if key[3] == ()]
+    assert untested
+    for (plan, kind, express, _values), number in untested:
         assert ledger._tested[plan] == ()
         general = ledger.session_terms(cat.plans[plan], kind, express, {"priority": "high"})
         assert general == number
