@@ -507,8 +507,8 @@ class _Customer:
         self.sub = sub
         plans = catalog.plans
         self.timeline = timeline
-        # without a switch, plan_at() answers the first plan at every instant
-        self.fixed_plan = None if timeline.switches else plans[timeline.first]
+        sole = timeline.sole_plan
+        self.fixed_plan = None if sole is None else plans[sole]
         self.currency = subscription_currency([plans[n] for n in timeline.names])
         self.cycle = timeline.cycle
         self.period = self.cycle.period

@@ -851,8 +851,8 @@ class Simulator:
                 f"customer {customer} subscribes to plan '{err.plan}', which is not in the "
                 "catalog", span=sub.source, hint=did_you_mean(err.plan, self._plans),
             )) from None
-        # without a switch, plan_at() answers the first plan at every instant
-        fixed = None if timeline.switches else self._plans[timeline.first]
+        sole = timeline.sole_plan
+        fixed = None if sole is None else self._plans[sole]
         found = self._customers[customer] = _Customer(sub, timeline, fixed)
         return found
 

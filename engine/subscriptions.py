@@ -157,6 +157,12 @@ class PlanTimeline:
         return self._plans[i - 1] if i else self.first
 
     @property
+    def sole_plan(self) -> str | None:
+        """The plan at every instant when the customer never switches (what ``plan_at``
+        answers then, so callers can look it up once); None when it does switch."""
+        return None if self.switches else self.first
+
+    @property
     def names(self) -> tuple[str, ...]:
         """Every plan of the subscription, in the order chosen (repeats kept)."""
         return (self.first, *self._plans)

@@ -68,6 +68,11 @@ def test_next_period_applies_from_the_next_billing_periods_start() -> None:
     assert (switch.left, switch.plan, switch.rule) == ("SLOW", "FAST", PlanChange.NEXT_PERIOD)
 
 
+def test_a_customer_who_never_switches_has_a_sole_plan() -> None:
+    assert timeline("FAST").sole_plan == "FAST" == timeline("FAST").plan_at(at("2027-06-01"))
+    assert timeline("SLOW", ("2026-03-28 12:00", "FAST")).sole_plan is None
+
+
 def test_next_period_exactly_at_a_boundary_applies_at_once() -> None:
     t = timeline("SLOW", ("2026-04-01 00:00", "FAST"))
     assert t.plan_at(at("2026-03-31 23:59")) == "SLOW"
