@@ -46,6 +46,7 @@ from tierwise.engine.scenario_values import (
     PERIOD_EXPECTED,
     TIMESTAMP_EXPECTED,
     ValueProblem,
+    field_text,
     parse_duration,
     parse_money,
     parse_timestamp,
@@ -919,7 +920,7 @@ def _build_ticket(
         contact_registered=rec.get("contact_registered", True) is not False,
         product_status=_opt_str(rec.get("product_status")),
         express=rec.get("express") is True,
-        fields={str(k): _field_text(v) for k, v in (rec.get("fields") or {}).items()},
+        fields={str(k): field_text(v) for k, v in (rec.get("fields") or {}).items()},
         events=tuple(events),
         source=ctx.loc.record_span(ctx.prefix),
     )
@@ -967,12 +968,6 @@ def _list(value: Any) -> list[dict[str, Any]]:
 
 def _opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _field_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _show(value: dt.datetime | None) -> str:

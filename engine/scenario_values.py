@@ -100,6 +100,14 @@ def _timestamp_problem(text: str, s: str) -> ValueProblem:
     return ValueProblem(f"'{text}' is not an RFC 3339 timestamp", f"expected {TIMESTAMP_EXPECTED}")
 
 
+def field_text(value: str | int | bool) -> str:
+    """A custom ticket field's value as conditions compare it: text, with booleans written
+    as ``true``/``false`` (as in the plan language) and integers in decimal."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 _DURATION_UNITS: dict[str, tuple[int, int]] = {  # unit -> (seconds, rank for ordering)
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), (3600, 0)),
     **dict.fromkeys(("min", "mins", "minute", "minutes"), (60, 1)),

@@ -32,6 +32,7 @@ from tierwise.engine.scenario import Event, EventKind, Ticket, WorkSession
 from tierwise.engine.scenario_values import (
     LONG_WORK_SECONDS,
     ValueProblem,
+    field_text,
     parse_duration,
     ticket_schema,
 )
@@ -341,7 +342,7 @@ class FastTicketReader:
             return check_all
         fields: dict[str, str] = {}
         if wire.fields is not UNSET:
-            fields = {k: _field_text(v) for k, v in wire.fields.items()}
+            fields = {k: field_text(v) for k, v in wire.fields.items()}
         span = SourceSpan(self.file, lineno, 1)
         events = self.events(wire.events or (), created, span)
         if type(events) is not list:
@@ -445,10 +446,3 @@ class FastTicketReader:
             if len(self.names) < _CACHE_LIMIT:
                 self.names[value] = value
         return known
-
-
-def _field_text(value: str | int | bool) -> str:
-    """A custom field's value as the careful path writes it (conditions compare text)."""
-    if type(value) is bool:
-        return "true" if value else "false"
-    return value if type(value) is str else str(value)
